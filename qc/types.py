@@ -1,0 +1,358 @@
+"""Records that flow between the pipeline stages.
+
+ingest -> asr -> normalize -> rules -> emotion -> scoring -> report
+
+Every stage reads and writes only these dataclasses. They are plain data: serialise with
+:func:`to_dict` and read back with each class's ``from_dict``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "ROLES",
+    "Role",
+    "Word",
+    "Utterance",
+    "AudioInfo",
+    "AsrInfo",
+    "Transcript",
+    "Evidence",
+    "Finding",
+    "CallInspection",
+    "UtteranceEmotion",
+    "RiskFlag",
+    "Complaint",
+    "CallEmotion",
+    "to_dict",
+]
+
+Role = Literal["agent", "customer", "unknown"]
+ROLES: tuple[str, ...] = ("agent", "customer", "unknown")
+
+
+def to_dict(record: Any) -> dict[str, Any]:
+    """Return a JSON-ready dict for any record in this module."""
+    return dataclasses.asdict(record)
+
+
+@dataclass
+class Word:
+    """One recognised word (for Chinese usually one to a few characters)."""
+
+    start: float
+    end: float
+    text: str
+    probability: float = 1.0
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Word:
+        return cls(
+            start=float(d["start"]),
+            end=float(d["end"]),
+            text=str(d["text"]),
+            probability=float(d.get("probability", 1.0)),
+        )
+
+
+@dataclass
+class Utterance:
+    """One turn of one speaker.
+
+    ``start``/``end`` are seconds from the start of the recording; both are ``None`` for
+    transcripts without timing (hand-written or converted from a chat log).
+    ``confidence`` is the mean word probability from ASR (``None`` when unknown).
+    """
+
+    role: str
+    text: str
+    start: float | None = None
+    end: float | None = None
+    confidence: float | None = None
+    channel: int | None = None
+    words: list[Word] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float | None:
+        if self.start is None or self.end is None:
+            return None
+        return self.end - self.start
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Utterance:
+        def opt_float(key: str) -> float | None:
+            value = d.get(key)
+            return None if value is None else float(value)
+
+        channel = d.get("channel")
+        return cls(
+            role=str(d["role"]),
+            text=str(d["text"]),
+            start=opt_float("start"),
+            end=opt_float("end"),
+            confidence=opt_float("confidence"),
+            channel=None if channel is None else int(channel),
+            words=[Word.from_dict(w) for w in d.get("words") or []],
+        )
+
+
+@dataclass
+class AudioInfo:
+    """The recording a transcript was made from."""
+
+    path: str
+    sha256: str
+    duration: float
+    sample_rate: int
+    channels: int
+    format: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AudioInfo:
+        return cls(
+            path=str(d["path"]),
+            sha256=str(d["sha256"]),
+            duration=float(d["duration"]),
+            sample_rate=int(d["sample_rate"]),
+            channels=int(d["channels"]),
+            format=d.get("format"),
+        )
+
+
+@dataclass
+class AsrInfo:
+    """Which recogniser made a transcript, and how (part of the cache key)."""
+
+    backend: str
+    model: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AsrInfo:
+        return cls(backend=str(d["backend"]), model=str(d["model"]), options=dict(d.get("options") or {}))
+
+
+@dataclass
+class Transcript:
+    """A whole call: who said what, when.
+
+    ``roles_inferred`` is true when roles were guessed from content (mono audio) rather than
+    taken from channels or written by hand.
+    """
+
+    call_id: str
+    utterances: list[Utterance]
+    agent_id: str | None = None
+    audio: AudioInfo | None = None
+    asr: AsrInfo | None = None
+    roles_inferred: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_timing(self) -> bool:
+        """True when every utterance has start and end times (audio-derived transcripts)."""
+        return bool(self.utterances) and all(u.start is not None and u.end is not None for u in self.utterances)
+
+    @property
+    def duration(self) -> float | None:
+        if self.audio is not None:
+            return self.audio.duration
+        ends = [u.end for u in self.utterances if u.end is not None]
+        return max(ends) if ends else None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Transcript:
+        return cls(
+            call_id=str(d["call_id"]),
+            utterances=[Utterance.from_dict(u) for u in d["utterances"]],
+            agent_id=None if d.get("agent_id") is None else str(d["agent_id"]),
+            audio=AudioInfo.from_dict(d["audio"]) if d.get("audio") else None,
+            asr=AsrInfo.from_dict(d["asr"]) if d.get("asr") else None,
+            roles_inferred=bool(d.get("roles_inferred", False)),
+            meta=dict(d.get("meta") or {}),
+        )
+
+
+@dataclass
+class Evidence:
+    """Where in a call something was found: the quote a reviewer reads and the second to jump to."""
+
+    utterance: int | None
+    role: str | None
+    start: float | None
+    end: float | None
+    text: str
+    span: tuple[int, int] | None = None  # matched characters within ``text``
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Evidence:
+        span = d.get("span")
+        return cls(
+            utterance=d.get("utterance"),
+            role=d.get("role"),
+            start=d.get("start"),
+            end=d.get("end"),
+            text=str(d.get("text", "")),
+            span=tuple(span) if span else None,  # type: ignore[arg-type]
+        )
+
+
+@dataclass
+class Finding:
+    """One rule outcome worth a reviewer's attention: a violation or a risk flag.
+
+    ``needs_review`` is true when the evidence rests on low-confidence ASR words, so a
+    human should confirm before points are taken.
+    """
+
+    call_id: str
+    rule: str  # stable code, e.g. "OPEN01"
+    name: str  # dotted name, e.g. "opening.greeting"
+    category: str  # maps to a scorecard dimension
+    severity: str  # "info" | "minor" | "major" | "critical"
+    message: str
+    evidence: list[Evidence] = field(default_factory=list)
+    kind: str = "violation"  # "violation" | "risk"
+    confidence: float = 1.0
+    needs_review: bool = False
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Finding:
+        return cls(
+            call_id=str(d["call_id"]),
+            rule=str(d["rule"]),
+            name=str(d["name"]),
+            category=str(d["category"]),
+            severity=str(d["severity"]),
+            message=str(d["message"]),
+            evidence=[Evidence.from_dict(e) for e in d.get("evidence") or []],
+            kind=str(d.get("kind", "violation")),
+            confidence=float(d.get("confidence", 1.0)),
+            needs_review=bool(d.get("needs_review", False)),
+        )
+
+
+@dataclass
+class CallInspection:
+    """The rule engine's output for one call.
+
+    ``checked`` lists the rule codes that were evaluated; ``not_applicable`` maps the codes
+    that were skipped to the reason (metadata scope, audio-only check on a text transcript...).
+    """
+
+    call_id: str
+    findings: list[Finding] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+    not_applicable: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CallInspection:
+        return cls(
+            call_id=str(d["call_id"]),
+            findings=[Finding.from_dict(f) for f in d.get("findings") or []],
+            checked=list(d.get("checked") or []),
+            not_applicable=dict(d.get("not_applicable") or {}),
+        )
+
+
+@dataclass
+class UtteranceEmotion:
+    """Emotion of one utterance. ``negativity`` is 0 (calm/positive) .. 1 (very negative)."""
+
+    index: int
+    role: str
+    negativity: float
+    text_score: float
+    voice_arousal: float | None = None  # loudness/pitch/rate rise vs the speaker's own baseline, z-units
+    cues: list[str] = field(default_factory=list)  # lexicon cues that fired, e.g. "anger:太差了"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> UtteranceEmotion:
+        return cls(
+            index=int(d["index"]),
+            role=str(d["role"]),
+            negativity=float(d["negativity"]),
+            text_score=float(d["text_score"]),
+            voice_arousal=d.get("voice_arousal"),
+            cues=list(d.get("cues") or []),
+        )
+
+
+@dataclass
+class RiskFlag:
+    """An escalation risk: ``kind`` is one of media, regulator, lawyer, privacy, safety."""
+
+    kind: str
+    evidence: Evidence
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RiskFlag:
+        return cls(kind=str(d["kind"]), evidence=Evidence.from_dict(d["evidence"]))
+
+
+@dataclass
+class Complaint:
+    """Complaint analysis: ``type`` service/product/environment/price/process; ``priority``
+    紧急危机 / 高度紧急 / 重要非紧急 / 一般."""
+
+    type: str
+    priority: str
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Complaint:
+        return cls(
+            type=str(d["type"]),
+            priority=str(d["priority"]),
+            evidence=[Evidence.from_dict(e) for e in d.get("evidence") or []],
+        )
+
+
+@dataclass
+class CallEmotion:
+    """Per-call emotion summary with the utterances that drove it.
+
+    ``trajectory`` is "recovered", "worsened" or "stable"; ``trajectory_delta`` is the change
+    in customer negativity from the first to the last third of the call (positive = worse).
+    """
+
+    call_id: str
+    utterances: list[UtteranceEmotion] = field(default_factory=list)
+    customer_peak: float = 0.0
+    customer_mean: float = 0.0
+    agent_peak: float = 0.0
+    agent_mean: float = 0.0
+    trajectory: str = "stable"
+    trajectory_delta: float = 0.0
+    volatility: float = 0.0
+    customer_angry: bool = False
+    agent_lost_temper: bool = False
+    drivers: list[Evidence] = field(default_factory=list)
+    complaint: Complaint | None = None
+    risks: list[RiskFlag] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CallEmotion:
+        return cls(
+            call_id=str(d["call_id"]),
+            utterances=[UtteranceEmotion.from_dict(u) for u in d.get("utterances") or []],
+            customer_peak=float(d.get("customer_peak", 0.0)),
+            customer_mean=float(d.get("customer_mean", 0.0)),
+            agent_peak=float(d.get("agent_peak", 0.0)),
+            agent_mean=float(d.get("agent_mean", 0.0)),
+            trajectory=str(d.get("trajectory", "stable")),
+            trajectory_delta=float(d.get("trajectory_delta", 0.0)),
+            volatility=float(d.get("volatility", 0.0)),
+            customer_angry=bool(d.get("customer_angry", False)),
+            agent_lost_temper=bool(d.get("agent_lost_temper", False)),
+            drivers=[Evidence.from_dict(e) for e in d.get("drivers") or []],
+            complaint=Complaint.from_dict(d["complaint"]) if d.get("complaint") else None,
+            risks=[RiskFlag.from_dict(r) for r in d.get("risks") or []],
+        )
+
+
+# Scoring records (CallScore, AgentScorecard, ...) live in qc/scoring.py's section below this
+# line once the scoring stage defines them; keep every inter-stage record in this module.
