@@ -27,6 +27,11 @@ __all__ = [
     "RiskFlag",
     "Complaint",
     "CallEmotion",
+    "Deduction",
+    "ItemScore",
+    "DimensionScore",
+    "CallScore",
+    "AgentScorecard",
     "to_dict",
 ]
 
@@ -356,3 +361,175 @@ class CallEmotion:
 
 # Scoring records (CallScore, AgentScorecard, ...) live in qc/scoring.py's section below this
 # line once the scoring stage defines them; keep every inter-stage record in this module.
+
+
+# --- scoring records (issue 5) ---
+
+
+@dataclass
+class Deduction:
+    """One line of a score trace: which rule hit where, and what it cost.
+
+    ``points`` is what this hit took off the item (0 when the item cap was already reached,
+    when the hit waits for review, or when a reviewer rejected it).
+    ``status`` is "deducted", "capped", "pending_review" (``needs_review`` hit, not deducted until
+    a reviewer confirms it) or "rejected" (a reviewer marked it a false positive).
+    """
+
+    rule: str
+    points: float
+    status: str
+    message: str = ""
+    evidence: Evidence | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Deduction:
+        return cls(
+            rule=str(d["rule"]),
+            points=float(d["points"]),
+            status=str(d["status"]),
+            message=str(d.get("message", "")),
+            evidence=Evidence.from_dict(d["evidence"]) if d.get("evidence") else None,
+        )
+
+
+@dataclass
+class ItemScore:
+    """One scorecard item in one call.
+
+    ``status`` is "ok", "deducted", "fatal" (a 一票否决 item hit: the call scores 0) or
+    "not_applicable" (its rules were not checked on this call; its points leave the total).
+    """
+
+    item: str
+    name: str
+    dimension: str
+    rules: list[str]
+    points: float  # most the item can lose (its weight in the total)
+    deducted: float = 0.0
+    status: str = "ok"
+    fatal: bool = False
+    severity: str = "minor"
+    deductions: list[Deduction] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ItemScore:
+        return cls(
+            item=str(d["item"]),
+            name=str(d["name"]),
+            dimension=str(d["dimension"]),
+            rules=list(d.get("rules") or []),
+            points=float(d["points"]),
+            deducted=float(d.get("deducted", 0.0)),
+            status=str(d.get("status", "ok")),
+            fatal=bool(d.get("fatal", False)),
+            severity=str(d.get("severity", "minor")),
+            deductions=[Deduction.from_dict(x) for x in d.get("deductions") or []],
+        )
+
+
+@dataclass
+class DimensionScore:
+    """A scorecard dimension (服务规范, 业务知识...) in one call: points kept out of points applicable."""
+
+    name: str
+    points: float  # applicable points (not-applicable items left out)
+    earned: float
+    deducted: float = 0.0
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DimensionScore:
+        return cls(
+            name=str(d["name"]),
+            points=float(d["points"]),
+            earned=float(d["earned"]),
+            deducted=float(d.get("deducted", 0.0)),
+        )
+
+
+@dataclass
+class CallScore:
+    """The machine score of one call against one scorecard, with its full trace.
+
+    ``score`` is 0..100: points earned over points applicable, scaled to 100, or 0 when a fatal
+    item was hit. ``pending_review`` counts ``needs_review`` hits that did not deduct.
+    ``basis`` is "machine" (findings as the rules engine produced them) or "reviewed"
+    (re-scored with human verdicts: confirmed pending hits deduct, rejected hits do not).
+    """
+
+    call_id: str
+    scorecard: str
+    score: float
+    passed: bool
+    pass_line: float
+    earned: float
+    applicable: float
+    agent_id: str | None = None
+    fatal: bool = False
+    fatal_items: list[str] = field(default_factory=list)
+    dimensions: list[DimensionScore] = field(default_factory=list)
+    items: list[ItemScore] = field(default_factory=list)
+    pending_review: int = 0
+    basis: str = "machine"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CallScore:
+        return cls(
+            call_id=str(d["call_id"]),
+            scorecard=str(d["scorecard"]),
+            score=float(d["score"]),
+            passed=bool(d["passed"]),
+            pass_line=float(d["pass_line"]),
+            earned=float(d["earned"]),
+            applicable=float(d["applicable"]),
+            agent_id=d.get("agent_id"),
+            fatal=bool(d.get("fatal", False)),
+            fatal_items=list(d.get("fatal_items") or []),
+            dimensions=[DimensionScore.from_dict(x) for x in d.get("dimensions") or []],
+            items=[ItemScore.from_dict(x) for x in d.get("items") or []],
+            pending_review=int(d.get("pending_review", 0)),
+            basis=str(d.get("basis", "machine")),
+        )
+
+
+@dataclass
+class AgentScorecard:
+    """One agent over one night: what a team lead reads.
+
+    ``trend`` lists ``(night, mean score, calls)`` for previous nights and this one, oldest first.
+    ``fcr`` is first-contact resolution (None when no call identified its customer).
+    """
+
+    agent_id: str
+    night: str
+    team: str
+    calls: int
+    mean_score: float
+    pass_rate: float
+    fatal_calls: int = 0
+    dimensions: dict[str, float] = field(default_factory=dict)  # mean % of applicable points kept
+    top_violations: list[dict[str, Any]] = field(default_factory=list)  # rule, name, hits, points, examples
+    rank_in_team: int = 0
+    team_size: int = 0
+    fcr: float | None = None
+    repeat_calls: int = 0
+    trend: list[tuple[str, float, int]] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AgentScorecard:
+        return cls(
+            agent_id=str(d["agent_id"]),
+            night=str(d["night"]),
+            team=str(d["team"]),
+            calls=int(d["calls"]),
+            mean_score=float(d["mean_score"]),
+            pass_rate=float(d["pass_rate"]),
+            fatal_calls=int(d.get("fatal_calls", 0)),
+            dimensions={str(k): float(v) for k, v in (d.get("dimensions") or {}).items()},
+            top_violations=list(d.get("top_violations") or []),
+            rank_in_team=int(d.get("rank_in_team", 0)),
+            team_size=int(d.get("team_size", 0)),
+            fcr=None if d.get("fcr") is None else float(d["fcr"]),
+            repeat_calls=int(d.get("repeat_calls", 0)),
+            trend=[(str(n), float(s), int(c)) for n, s, c in d.get("trend") or []],
+        )
