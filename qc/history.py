@@ -1,0 +1,366 @@
+"""Night-over-night history in SQLite: scores, agent scorecards, contacts and reviewer verdicts.
+
+The database runs in WAL mode, so reports and ``qc agent`` can read while a night is being
+written. :meth:`History.record_night` replaces everything stored for that night in one
+transaction (re-running a night never double counts). Reviewer verdicts live in their own table,
+keyed by (call, rule), beside the machine results and never overwritten by a re-run.
+
+Repeat contacts: a call is a *repeat* when the same customer (``customer_id`` in the call's
+metadata, or a hash of its phone number) called within ``window_days`` before it about the same
+matter (``matter``/``topic`` in the metadata, when both calls have one). The earlier call then
+was not resolved at first contact, and it counts against its agent's first-contact resolution
+(FCR): FCR = calls not followed by a repeat / calls, over the calls in the window.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Iterable
+
+from qc.types import AgentScorecard, to_dict
+
+__all__ = [
+    "History",
+    "HistoryError",
+    "Contact",
+    "RulePrecision",
+    "contact_of",
+    "find_repeats",
+    "first_contact_resolution",
+    "FCR_TARGET",
+]
+
+FCR_TARGET = 0.85
+_CUSTOMER_KEYS = ("customer_id", "customer", "customer_hash", "phone_hash", "caller_hash")
+_PHONE_KEYS = ("phone", "caller", "caller_number", "ani", "customer_phone")
+_MATTER_KEYS = ("matter", "topic", "issue", "business_type", "category")
+_TIME_KEYS = ("start_time", "started_at", "call_time", "datetime", "time", "date")
+
+
+class HistoryError(ValueError):
+    """A problem with the history database or a verdicts file; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One call as repeat-contact detection sees it."""
+
+    call_id: str
+    agent_id: str | None
+    team: str
+    customer: str
+    matter: str | None
+    time: datetime
+    complaint: bool = False
+
+
+@dataclass
+class RulePrecision:
+    """Reviewer verdicts on one rule: ``precision`` = confirmed / (confirmed + false positives)."""
+
+    rule: str
+    confirmed: int
+    false_positive: int
+    cries_wolf: bool
+
+    @property
+    def reviewed(self) -> int:
+        return self.confirmed + self.false_positive
+
+    @property
+    def precision(self) -> float | None:
+        return self.confirmed / self.reviewed if self.reviewed else None
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).strip().replace("/", "-"))
+    except ValueError:
+        return None
+
+
+def contact_of(result: Any, night: str, team: str) -> Contact | None:
+    """The call as a contact, or None when its metadata does not identify the customer."""
+    meta = result.transcript.meta
+    customer = next((str(meta[k]) for k in _CUSTOMER_KEYS if meta.get(k)), None)
+    if customer is None:
+        phone = next((str(meta[k]) for k in _PHONE_KEYS if meta.get(k)), None)
+        if phone is None:
+            return None
+        digits = "".join(c for c in phone if c.isdigit())
+        customer = "h:" + hashlib.sha256(digits.encode()).hexdigest()[:16]  # never store the number
+    matter = next((str(meta[k]) for k in _MATTER_KEYS if meta.get(k)), None)
+    when = next((t for t in (_parse_time(meta.get(k)) for k in _TIME_KEYS) if t is not None), None)
+    if when is None:
+        when = _parse_time(night) or datetime(1970, 1, 1)
+    complaint = result.emotion is not None and result.emotion.complaint is not None
+    return Contact(result.call_id, result.transcript.agent_id, team, customer, matter, when, complaint)
+
+
+def find_repeats(contacts: Iterable[Contact], window_days: int = 7) -> dict[str, Contact]:
+    """Map each repeat call's id to the earlier contact it repeats (the latest one in the window)."""
+    by_customer: dict[str, list[Contact]] = {}
+    for c in contacts:
+        by_customer.setdefault(c.customer, []).append(c)
+    window = timedelta(days=window_days)
+    repeats: dict[str, Contact] = {}
+    for calls in by_customer.values():
+        calls.sort(key=lambda c: (c.time, c.call_id))
+        for i, later in enumerate(calls):
+            for earlier in reversed(calls[:i]):
+                if later.time - earlier.time > window:
+                    break
+                if later.matter and earlier.matter and later.matter != earlier.matter:
+                    continue
+                repeats[later.call_id] = earlier
+                break
+    return repeats
+
+
+def first_contact_resolution(contacts: Iterable[Contact], repeats: dict[str, Contact], key: str = "agent_id") -> dict[str, tuple[float, int, int]]:
+    """FCR per agent (``key="agent_id"``) or team (``key="team"``): ``{name: (fcr, resolved, calls)}``."""
+    not_resolved = {c.call_id for c in repeats.values()}
+    counts: dict[str, list[int]] = {}
+    for c in contacts:
+        name = getattr(c, key) or "未知"
+        n = counts.setdefault(str(name), [0, 0])
+        n[1] += 1
+        if c.call_id not in not_resolved:
+            n[0] += 1
+    return {k: (v[0] / v[1], v[0], v[1]) for k, v in sorted(counts.items())}
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS nights (
+    night TEXT PRIMARY KEY, written_at TEXT NOT NULL, calls INTEGER NOT NULL, scorecard TEXT
+);
+CREATE TABLE IF NOT EXISTS calls (
+    night TEXT NOT NULL, call_id TEXT NOT NULL, agent_id TEXT, team TEXT, score REAL NOT NULL,
+    passed INTEGER NOT NULL, fatal INTEGER NOT NULL, pending_review INTEGER NOT NULL,
+    customer TEXT, matter TEXT, started_at TEXT, complaint INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (night, call_id)
+);
+CREATE INDEX IF NOT EXISTS calls_agent ON calls (agent_id, night);
+CREATE INDEX IF NOT EXISTS calls_customer ON calls (customer, started_at);
+CREATE TABLE IF NOT EXISTS findings (
+    night TEXT NOT NULL, call_id TEXT NOT NULL, rule TEXT NOT NULL, name TEXT, category TEXT,
+    severity TEXT, kind TEXT, needs_review INTEGER NOT NULL, points REAL NOT NULL DEFAULT 0,
+    start REAL, text TEXT
+);
+CREATE INDEX IF NOT EXISTS findings_night ON findings (night, call_id);
+CREATE TABLE IF NOT EXISTS agent_nights (
+    night TEXT NOT NULL, agent_id TEXT NOT NULL, team TEXT, mean_score REAL, calls INTEGER,
+    scorecard_json TEXT NOT NULL, PRIMARY KEY (night, agent_id)
+);
+CREATE TABLE IF NOT EXISTS verdicts (
+    call_id TEXT NOT NULL, rule TEXT NOT NULL, verdict TEXT NOT NULL, note TEXT,
+    imported_at TEXT NOT NULL, source TEXT, PRIMARY KEY (call_id, rule)
+);
+"""
+
+
+class History:
+    """The history database (created on first use). Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(str(self.path), timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as e:
+            raise HistoryError(f"{self.path}: not a qc history database ({e}); pass another --db") from None
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- nights ---
+
+    def record_night(
+        self,
+        night: str,
+        results: list[Any],
+        cards: Iterable[AgentScorecard] = (),
+        contacts: Iterable[Contact] = (),
+        team_of: Any = None,
+    ) -> None:
+        """Store a night's results, replacing whatever that night held before (one transaction)."""
+        team_of = team_of or (lambda r: str(r.transcript.meta.get("team") or "未分组"))
+        contact_by_call = {c.call_id: c for c in contacts}
+        now = datetime.now().isoformat(timespec="seconds")
+        with self.db:
+            for table in ("nights", "calls", "findings", "agent_nights"):
+                self.db.execute(f"DELETE FROM {table} WHERE night = ?", (night,))
+            scorecard = results[0].score.scorecard if results else None
+            self.db.execute("INSERT INTO nights VALUES (?, ?, ?, ?)", (night, now, len(results), scorecard))
+            call_rows, finding_rows = [], []
+            for r in results:
+                s = r.score
+                c = contact_by_call.get(r.call_id)
+                call_rows.append((
+                    night, r.call_id, r.transcript.agent_id, team_of(r), s.score, int(s.passed), int(s.fatal),
+                    s.pending_review, c.customer if c else None, c.matter if c else None,
+                    c.time.isoformat() if c else None, int(bool(c and c.complaint)),
+                ))
+                points = {}
+                for item in s.items:
+                    for d in item.deductions:
+                        points[d.rule] = points.get(d.rule, 0.0) + d.points
+                for f in r.inspection.findings:
+                    e = f.evidence[0] if f.evidence else None
+                    finding_rows.append((
+                        night, r.call_id, f.rule, f.name, f.category, f.severity, f.kind, int(f.needs_review),
+                        points.pop(f.rule, 0.0), e.start if e else None, None,
+                    ))
+            self.db.executemany("INSERT INTO calls VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", call_rows)
+            self.db.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?,?)", finding_rows)
+            self.db.executemany(
+                "INSERT INTO agent_nights VALUES (?,?,?,?,?,?)",
+                [(night, c.agent_id, c.team, c.mean_score, c.calls, json.dumps(to_dict(c), ensure_ascii=False)) for c in cards],
+            )
+
+    def nights(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT night FROM nights ORDER BY night")]
+
+    def agent_trend(self, agent_id: str, before: str | None = None, limit: int = 30) -> list[tuple[str, float, int]]:
+        """``(night, mean score, calls)`` for the agent's last ``limit`` nights before ``before``, oldest first."""
+        rows = self.db.execute(
+            "SELECT night, AVG(score), COUNT(*) FROM calls WHERE agent_id = ? AND (? IS NULL OR night < ?) "
+            "GROUP BY night ORDER BY night DESC LIMIT ?",
+            (agent_id, before, before, limit),
+        ).fetchall()
+        return [(n, round(s, 1), c) for n, s, c in reversed(rows)]
+
+    def all_agent_trends(self, before: str, limit: int = 14) -> dict[str, list[tuple[str, float, int]]]:
+        """:meth:`agent_trend` for every agent at once (one query)."""
+        rows = self.db.execute(
+            "SELECT agent_id, night, AVG(score), COUNT(*) FROM calls WHERE night < ? AND agent_id IS NOT NULL "
+            "GROUP BY agent_id, night ORDER BY agent_id, night",
+            (before,),
+        ).fetchall()
+        out: dict[str, list[tuple[str, float, int]]] = {}
+        for agent, night, score, n in rows:
+            out.setdefault(agent, []).append((night, round(score, 1), n))
+        return {a: t[-limit:] for a, t in out.items()}
+
+    def team_trend(self, before: str, limit: int = 14) -> dict[str, list[tuple[str, float, int]]]:
+        rows = self.db.execute(
+            "SELECT team, night, AVG(score), COUNT(*) FROM calls WHERE night < ? GROUP BY team, night ORDER BY team, night",
+            (before,),
+        ).fetchall()
+        out: dict[str, list[tuple[str, float, int]]] = {}
+        for team, night, score, n in rows:
+            out.setdefault(team or "未分组", []).append((night, round(score, 1), n))
+        return {t: v[-limit:] for t, v in out.items()}
+
+    def agent_card(self, agent_id: str, night: str | None = None) -> AgentScorecard | None:
+        """The stored scorecard of an agent for ``night`` (default: their latest), trend filled in."""
+        row = self.db.execute(
+            "SELECT scorecard_json FROM agent_nights WHERE agent_id = ? AND (? IS NULL OR night = ?) ORDER BY night DESC LIMIT 1",
+            (agent_id, night, night),
+        ).fetchone()
+        if row is None:
+            return None
+        card = AgentScorecard.from_dict(json.loads(row[0]))
+        card.trend = self.agent_trend(agent_id, before=_next_day(card.night))
+        return card
+
+    def agents(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT agent_id FROM agent_nights ORDER BY agent_id")]
+
+    def contacts(self, since: datetime, before_night: str) -> list[Contact]:
+        """Contacts stored for nights before ``before_night`` that started at or after ``since``."""
+        rows = self.db.execute(
+            "SELECT call_id, agent_id, team, customer, matter, started_at, complaint FROM calls "
+            "WHERE customer IS NOT NULL AND night < ? AND started_at >= ?",
+            (before_night, since.isoformat()),
+        ).fetchall()
+        return [Contact(c, a, t or "未分组", cu, m, datetime.fromisoformat(s), bool(cp)) for c, a, t, cu, m, s, cp in rows]
+
+    # --- reviewer verdicts ---
+
+    def import_verdicts(self, path: str | Path) -> int:
+        """Store verdicts from a CSV with columns call_id, rule, verdict (confirmed|false_positive), note.
+
+        Chinese headers (通话ID, 规则, 结论, 备注) and verdicts (确认/误报) are accepted too.
+        A later verdict on the same (call, rule) replaces the earlier one.
+
+        Raises:
+            HistoryError: with every bad row as ``file:line``.
+        """
+        path = Path(path)
+        aliases = {"通话ID": "call_id", "通话编号": "call_id", "规则": "rule", "规则编号": "rule", "结论": "verdict", "复核结论": "verdict", "备注": "note"}
+        verdict_aliases = {"confirmed": "confirmed", "false_positive": "false_positive", "确认": "confirmed", "误报": "false_positive", "fp": "false_positive", "tp": "confirmed"}
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise HistoryError(f"{path}: no such file") from None
+        reader = csv.DictReader(text.splitlines())
+        fields = [aliases.get((h or "").strip(), (h or "").strip()) for h in reader.fieldnames or []]
+        missing = {"call_id", "rule", "verdict"} - set(fields)
+        if missing:
+            raise HistoryError(f"{path}:1: missing column(s) {', '.join(sorted(missing))}; expected call_id,rule,verdict,note")
+        reader.fieldnames = fields
+        rows, errors = [], []
+        now = datetime.now().isoformat(timespec="seconds")
+        for line, row in enumerate(reader, start=2):
+            call_id, rule = (row.get("call_id") or "").strip(), (row.get("rule") or "").strip()
+            verdict = verdict_aliases.get((row.get("verdict") or "").strip().lower())
+            if not call_id or not rule:
+                errors.append(f"{path}:{line}: empty call_id or rule")
+            elif verdict is None:
+                errors.append(f"{path}:{line}: verdict {row.get('verdict')!r} is not confirmed or false_positive")
+            else:
+                rows.append((call_id, rule, verdict, (row.get("note") or "").strip(), now, str(path.name)))
+        if errors:
+            raise HistoryError("\n".join(errors))
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?)", rows)
+        return len(rows)
+
+    def verdicts(self) -> dict[str, dict[str, str]]:
+        """All verdicts: ``{call_id: {rule: verdict}}``."""
+        out: dict[str, dict[str, str]] = {}
+        for call_id, rule, verdict in self.db.execute("SELECT call_id, rule, verdict FROM verdicts"):
+            out.setdefault(call_id, {})[rule] = verdict
+        return out
+
+    def verdict_notes(self) -> dict[tuple[str, str], tuple[str, str]]:
+        return {(c, r): (v, n or "") for c, r, v, n in self.db.execute("SELECT call_id, rule, verdict, note FROM verdicts")}
+
+    def rule_precision(self, min_reviewed: int = 5, threshold: float = 0.6) -> list[RulePrecision]:
+        """Per-rule precision from verdicts; ``cries_wolf`` when at least ``min_reviewed`` verdicts
+        put precision under ``threshold``. Worst first."""
+        rows = self.db.execute(
+            "SELECT rule, SUM(verdict = 'confirmed'), SUM(verdict = 'false_positive') FROM verdicts GROUP BY rule"
+        ).fetchall()
+        out = []
+        for rule, tp, fp in rows:
+            n = tp + fp
+            out.append(RulePrecision(rule, tp, fp, n >= min_reviewed and tp / n < threshold))
+        return sorted(out, key=lambda p: (p.precision if p.precision is not None else 1.0, p.rule))
+
+
+def _next_day(night: str) -> str:
+    d = _parse_time(night)
+    return (d + timedelta(days=1)).date().isoformat() if d else night + "~"
