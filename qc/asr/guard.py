@@ -1,0 +1,165 @@
+"""Hallucination guard: drop text Whisper invents on silence, noise or music.
+
+Whisper was trained on subtitled video, so on silence it tends to "hear" subtitle credits and
+outro phrases. A rule engine must never fire on words nobody said, so a recognised segment is
+dropped when its decoder statistics say it is not speech, when it repeats itself, or when it
+is one of the known phantom phrases (which are cut out of longer segments).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from qc.types import Word
+
+__all__ = ["tidy_text", "PHANTOM_PHRASES", "GuardOptions", "RawSegment", "check_segment", "strip_phantoms", "to_simplified"]
+
+# Subtitle credits and video outros that Whisper emits for Mandarin silence or noise. None of
+# them is something an agent or a customer says on a service call.
+PHANTOM_PHRASES: tuple[str, ...] = (
+    "字幕由Amara.org社区提供",
+    "由Amara.org社区提供的字幕",
+    "Amara.org",
+    "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目",
+    "请不吝点赞 订阅 转发 打赏",
+    "点赞 订阅 转发 打赏",
+    "明镜与点点栏目",
+    "谢谢观看",
+    "感谢观看",
+    "感谢您的观看",
+    "谢谢大家观看",
+    "欢迎订阅",
+    "订阅我的频道",
+    "记得订阅",
+    "中文字幕志愿者",
+    "字幕志愿者",
+    "字幕制作",
+    "字幕提供",
+    "字幕by",
+    "本字幕由",
+    "优优独播剧场",
+    "YoYo Television Series Exclusive",
+    "下集预告",
+    "我们下期再见",
+    "下期再见",
+)
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+@dataclass
+class RawSegment:
+    """A backend's recognised segment before cleaning; times in seconds of the channel."""
+
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 1.0
+
+
+@dataclass(frozen=True)
+class GuardOptions:
+    """Thresholds for :func:`check_segment` (recorded in the transcript's ASR options)."""
+
+    no_speech_prob: float = 0.6  # with avg_logprob below logprob_with_no_speech: silence
+    logprob_with_no_speech: float = -1.0
+    min_avg_logprob: float = -1.8  # below this the decoder was guessing
+    max_compression_ratio: float = 2.4  # above this the text repeats itself
+    max_repeat: int = 6  # the same 1-4 character unit this many times in a row
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "guard_no_speech_prob": self.no_speech_prob,
+            "guard_logprob_with_no_speech": self.logprob_with_no_speech,
+            "guard_min_avg_logprob": self.min_avg_logprob,
+            "guard_max_compression_ratio": self.max_compression_ratio,
+            "guard_max_repeat": self.max_repeat,
+        }
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> Simplified Chinese (OpenCC t2s); other scripts are left alone."""
+    return _t2s().convert(text) if text else text
+
+
+_CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}0-9])|(?<=[{_CJK}0-9])\s+(?=[{_CJK}])")
+
+
+def tidy_text(text: str) -> str:
+    """Simplified characters, no spaces between Chinese characters (Whisper puts them at pauses)."""
+    return _CJK_GAP.sub("", to_simplified(text)).strip()
+
+
+def _norm(text: str) -> str:
+    return _NON_WORD.sub("", to_simplified(text)).lower()
+
+
+@lru_cache(maxsize=1)
+def _phantom_patterns() -> tuple[re.Pattern[str], ...]:
+    pats = []
+    for phrase in sorted({_norm(p) for p in PHANTOM_PHRASES}, key=len, reverse=True):
+        pats.append(re.compile(r"[\W_]*".join(re.escape(c) for c in phrase), re.IGNORECASE))
+    return tuple(pats)
+
+
+def _repeats(text: str, max_repeat: int) -> bool:
+    compact = _norm(text)
+    return bool(re.search(r"(.{1,4}?)\1{%d,}" % (max_repeat - 1), compact))
+
+
+def strip_phantoms(segment: RawSegment) -> RawSegment | None:
+    """Cut known phantom phrases out of a segment; ``None`` when nothing real is left."""
+    if segment.words:
+        joined = "".join(w.text for w in segment.words)
+    else:
+        joined = segment.text
+    spans = [m.span() for pat in _phantom_patterns() for m in pat.finditer(joined)]
+    if not spans:
+        return segment
+    if segment.words:
+        kept, pos = [], 0
+        for w in segment.words:
+            a, b = pos, pos + len(w.text)
+            pos = b
+            if not any(a < e and s < b for s, e in spans):
+                kept.append(w)
+        text = tidy_text("".join(w.text for w in kept))
+        words = kept
+    else:
+        text, words = joined, []
+        for s, e in sorted(spans, reverse=True):
+            text = text[:s] + text[e:]
+    if len(_norm(text)) == 0:
+        return None
+    start = words[0].start if words else segment.start
+    end = words[-1].end if words else segment.end
+    return RawSegment(start, end, text.strip(), words, segment.avg_logprob, segment.no_speech_prob,
+                      segment.compression_ratio)
+
+
+def check_segment(segment: RawSegment, options: GuardOptions = GuardOptions()) -> str | None:
+    """Why a segment must be dropped (a short reason), or ``None`` to keep it."""
+    if not _norm(segment.text):
+        return "empty"
+    if segment.no_speech_prob > options.no_speech_prob and segment.avg_logprob < options.logprob_with_no_speech:
+        return f"no speech (no_speech_prob {segment.no_speech_prob:.2f}, avg_logprob {segment.avg_logprob:.2f})"
+    if segment.avg_logprob < options.min_avg_logprob:
+        return f"low confidence (avg_logprob {segment.avg_logprob:.2f})"
+    if segment.compression_ratio > options.max_compression_ratio:
+        return f"repetitive (compression ratio {segment.compression_ratio:.2f})"
+    if _repeats(segment.text, options.max_repeat):
+        return "repetitive (repeated unit)"
+    return None

@@ -1,0 +1,293 @@
+"""The Transcriber interface: one recording in, one role-tagged transcript out.
+
+A backend only has to turn one channel of 16 kHz float32 samples into :class:`RawSegment` s.
+Everything else is shared, so every backend gives the same kind of transcript: per-channel
+recognition with roles from the channel map, or role inference on mono; Simplified Chinese;
+the hallucination guard; utterances split at long pauses and joined across short ones;
+confidence as the mean word probability.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Sequence
+
+import numpy as np
+
+from qc.asr.guard import GuardOptions, RawSegment, check_segment, strip_phantoms, tidy_text, to_simplified
+from qc.asr.roles import assign_mono_roles, voice_features
+from qc.cache import cache_key
+from qc.ingest import DecodedAudio
+from qc.types import AsrInfo, Transcript, Utterance, Word
+
+__all__ = ["DEFAULT_CHANNEL_MAP", "SAMPLE_RATE", "Transcriber", "parse_channel_map"]
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+DEFAULT_CHANNEL_MAP: tuple[str, ...] = ("agent", "customer")
+
+# Options every backend understands; backends add their own (compute_type, ...).
+COMMON_DEFAULTS: dict[str, Any] = {
+    "language": "zh",
+    "beam_size": 5,
+    "vad": True,
+    "word_timestamps": True,
+    "condition_on_previous_text": False,  # stops one hallucination from seeding the next
+    "split_gap": 1.0,  # a pause this long (s) inside a segment starts a new utterance
+    "join_gap": 0.5,  # same speaker again within this many seconds, nobody in between: same utterance
+}
+
+
+def parse_channel_map(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """``"agent,customer"`` -> ``("agent", "customer")``; checks every entry is a role.
+
+    Raises:
+        ValueError: an entry is not agent, customer or unknown.
+    """
+    if value is None:
+        return DEFAULT_CHANNEL_MAP
+    items = [v.strip() for v in (value.split(",") if isinstance(value, str) else value)]
+    bad = [v for v in items if v not in ("agent", "customer", "unknown")]
+    if bad or not items:
+        raise ValueError(
+            f"channel map {value!r}: each entry must be agent, customer or unknown "
+            "(e.g. 'agent,customer' for agent on the left channel)"
+        )
+    return tuple(items)
+
+
+class Transcriber:
+    """Base class of the ASR backends.
+
+    Subclasses set :attr:`backend`, load their model in ``__init__`` and implement
+    :meth:`recognize`. Use :func:`qc.asr.load_transcriber` to make one.
+    """
+
+    backend: str = ""
+
+    def __init__(self, model_name: str, options: dict[str, Any]):
+        self.model_name = model_name
+        opts = {**COMMON_DEFAULTS, **options}
+        self.guard = GuardOptions(
+            **{k[len("guard_"):]: v for k, v in opts.items() if k.startswith("guard_")}
+        )
+        opts.update(self.guard.as_dict())
+        self.options: dict[str, Any] = dict(sorted(opts.items()))
+
+    # --- what a backend implements -------------------------------------------------------
+
+    def recognize(self, samples: np.ndarray) -> list[RawSegment]:
+        """Recognise one channel (16 kHz mono float32); times in seconds from its start."""
+        raise NotImplementedError
+
+    # --- shared ----------------------------------------------------------------------------
+
+    @property
+    def asr_info(self) -> AsrInfo:
+        return AsrInfo(backend=self.backend, model=self.model_name, options=dict(self.options))
+
+    def run_options(self, channel_map: str | Sequence[str] | None = None) -> dict[str, Any]:
+        """Everything that shapes a transcript: decoding options plus the channel map."""
+        return {**self.options, "channel_map": list(parse_channel_map(channel_map))}
+
+    def cache_key(self, audio_sha256: str, channel_map: str | Sequence[str] | None = None) -> str:
+        """The transcript cache key for a recording with this content hash."""
+        return cache_key(audio_sha256, self.backend, self.model_name, self.run_options(channel_map))
+
+    def transcribe(
+        self,
+        audio: DecodedAudio,
+        call_id: str,
+        agent_id: str | None = None,
+        meta: dict[str, Any] | None = None,
+        channel_map: str | Sequence[str] | None = None,
+    ) -> Transcript:
+        """Transcribe one call.
+
+        Args:
+            audio: the decoded recording (:func:`qc.ingest.decode_audio`).
+            call_id: the call's id.
+            agent_id: the agent's id from call metadata, if known.
+            meta: call metadata carried into the transcript.
+            channel_map: role of each channel, default ``("agent", "customer")``.
+
+        Returns:
+            A transcript with utterances from all channels ordered by start time.
+        """
+        roles = parse_channel_map(channel_map)
+        samples = _to_16k(audio)
+        channels = _distinct_channels(samples)
+        meta = dict(meta or {})
+        dropped: list[dict[str, Any]] = []
+        utterances: list[Utterance] = []
+        roles_inferred = False
+        if len(channels) == 1:
+            mono = channels[0]
+            utterances = self._channel_utterances(mono, None, "unknown", dropped)
+            if utterances:
+                spans = [(u.start or 0.0, u.end or 0.0) for u in utterances]
+                feats = voice_features(mono, SAMPLE_RATE, spans) if len(spans) >= 2 else None
+                labels = assign_mono_roles(
+                    [u.text for u in utterances], feats, [e - s for s, e in spans]
+                )
+                for u, role in zip(utterances, labels):
+                    u.role = role
+            roles_inferred = True
+        else:
+            for ch, x in enumerate(channels):
+                role = roles[ch] if ch < len(roles) else "unknown"
+                utterances.extend(self._channel_utterances(x, ch, role, dropped))
+            utterances = _drop_crosstalk(utterances, channels)
+        utterances.sort(key=lambda u: (u.start or 0.0, u.channel or 0))
+        utterances = _join_turns(utterances, float(self.options["join_gap"]))
+        if dropped:
+            meta["asr_dropped"] = dropped
+        return Transcript(
+            call_id=call_id,
+            utterances=utterances,
+            agent_id=agent_id,
+            audio=audio.info,
+            asr=AsrInfo(backend=self.backend, model=self.model_name, options=self.run_options(roles)),
+            roles_inferred=roles_inferred,
+            meta=meta,
+        )
+
+    def _channel_utterances(
+        self, samples: np.ndarray, channel: int | None, role: str, dropped: list[dict[str, Any]]
+    ) -> list[Utterance]:
+        out: list[Utterance] = []
+        for seg in self.recognize(samples):
+            words = [Word(w.start, w.end, to_simplified(w.text), w.probability) for w in seg.words]
+            for w in words:  # Whisper's leading space before a Chinese word is not a separator
+                if w.text[:1] == " " and len(w.text) > 1 and not w.text[1:2].isascii():
+                    w.text = w.text[1:]
+            seg = RawSegment(
+                seg.start, seg.end, tidy_text(seg.text), words,
+                seg.avg_logprob, seg.no_speech_prob, seg.compression_ratio,
+            )
+            reason = check_segment(seg, self.guard)
+            cleaned = None if reason else strip_phantoms(seg)
+            if cleaned is None:
+                reason = reason or "phantom phrase"
+                dropped.append({"channel": channel, "start": round(seg.start, 2), "end": round(seg.end, 2),
+                                "text": seg.text.strip(), "reason": reason})
+                log.debug("dropped %r: %s", seg.text, reason)
+                continue
+            for piece in _split_at_pauses(cleaned, float(self.options["split_gap"])):
+                out.append(_utterance(piece, channel, role))
+        return out
+
+
+def _to_16k(audio: DecodedAudio) -> np.ndarray:
+    x = np.asarray(audio.samples, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[None, :]
+    if audio.sample_rate != SAMPLE_RATE:
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(SAMPLE_RATE, audio.sample_rate)
+        x = resample_poly(x, SAMPLE_RATE // g, audio.sample_rate // g, axis=1).astype(np.float32)
+    return x
+
+
+def _distinct_channels(x: np.ndarray) -> list[np.ndarray]:
+    """Channels to recognise: a 'stereo' file with the same signal twice is mono."""
+    chans = [np.ascontiguousarray(c) for c in x]
+    if len(chans) == 2 and np.max(np.abs(chans[0] - chans[1])) < 1e-3:
+        return [chans[0]]
+    return chans
+
+
+def _split_at_pauses(seg: RawSegment, gap: float) -> list[RawSegment]:
+    """VAD glues speech chunks together, so one segment can span a long pause: cut it there."""
+    if len(seg.words) < 2:
+        return [seg]
+    pieces, current = [], [seg.words[0]]
+    for w in seg.words[1:]:
+        if w.start - current[-1].end > gap:
+            pieces.append(current)
+            current = []
+        current.append(w)
+    pieces.append(current)
+    if len(pieces) == 1:
+        return [seg]
+    return [
+        RawSegment(ws[0].start, ws[-1].end, tidy_text("".join(w.text for w in ws)), ws,
+                   seg.avg_logprob, seg.no_speech_prob, seg.compression_ratio)
+        for ws in pieces
+        if "".join(w.text for w in ws).strip()
+    ]
+
+
+def _utterance(seg: RawSegment, channel: int | None, role: str) -> Utterance:
+    words = [Word(round(w.start, 2), round(w.end, 2), w.text, round(float(w.probability), 4)) for w in seg.words]
+    if words:
+        confidence = float(np.mean([w.probability for w in words]))
+        start, end = words[0].start, words[-1].end
+    else:
+        confidence = float(np.exp(min(seg.avg_logprob, 0.0)))
+        start, end = seg.start, seg.end
+    return Utterance(
+        role=role,
+        text=seg.text.strip(),
+        start=round(max(start, 0.0), 2),
+        end=round(max(end, start), 2),
+        confidence=round(min(max(confidence, 0.0), 1.0), 4),
+        channel=channel,
+        words=words,
+    )
+
+
+def _concat(a: str, b: str) -> str:
+    if a and b and a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum():
+        return f"{a} {b}"
+    return a + b
+
+
+def _join_turns(utts: list[Utterance], gap: float) -> list[Utterance]:
+    """Join consecutive utterances of one speaker separated by less than ``gap`` seconds."""
+    out: list[Utterance] = []
+    for u in utts:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.channel == u.channel
+            and prev.role == u.role
+            and prev.end is not None
+            and u.start is not None
+            and u.start - prev.end <= gap
+        ):
+            n1, n2 = max(len(prev.words), 1), max(len(u.words), 1)
+            prev.confidence = round(((prev.confidence or 0) * n1 + (u.confidence or 0) * n2) / (n1 + n2), 4)
+            prev.text = _concat(prev.text, u.text)
+            prev.end = max(prev.end, u.end or prev.end)
+            prev.words.extend(u.words)
+        else:
+            out.append(u)
+    return out
+
+
+def _drop_crosstalk(utts: list[Utterance], channels: list[np.ndarray]) -> list[Utterance]:
+    """Drop an utterance heard again, fainter, on the other channel (line echo / bleed)."""
+    from rapidfuzz import fuzz
+
+    def level(u: Utterance) -> float:
+        x = channels[u.channel or 0][int((u.start or 0) * SAMPLE_RATE): int((u.end or 0) * SAMPLE_RATE) + 1]
+        return float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) if len(x) else 0.0
+
+    drop: set[int] = set()
+    for i, a in enumerate(utts):
+        for j in range(i + 1, len(utts)):
+            b = utts[j]
+            if a.channel == b.channel or i in drop or j in drop:
+                continue
+            overlap = min(a.end or 0, b.end or 0) - max(a.start or 0, b.start or 0)
+            shorter = min((a.end or 0) - (a.start or 0), (b.end or 0) - (b.start or 0))
+            if shorter <= 0 or overlap < 0.5 * shorter:
+                continue
+            if fuzz.ratio(a.text, b.text) >= 75:
+                drop.add(j if level(a) >= level(b) else i)
+    return [u for k, u in enumerate(utts) if k not in drop]

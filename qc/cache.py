@@ -1,0 +1,82 @@
+"""Transcript cache: recognising a call once per (audio content, backend, model, options).
+
+The key is a sha256 over the audio file's sha256 and a canonical JSON of the ASR settings, so
+renaming or copying a recording still hits, and any change of model or decoding options misses.
+Entries are transcript JSON files under ``$QC_CACHE_DIR/transcripts/<key[:2]>/<key>.json``,
+written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from qc.transcript import TranscriptError, load_transcript, save_transcript
+from qc.types import Transcript
+
+__all__ = ["cache_dir", "cache_key", "transcript_cache_key", "TranscriptCache"]
+
+log = logging.getLogger(__name__)
+
+
+def cache_dir() -> Path:
+    """Root of qc's caches (models, transcripts): ``$QC_CACHE_DIR`` or ``~/.cache/qc``."""
+    env = os.environ.get("QC_CACHE_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "qc"
+
+
+def cache_key(audio_sha256: str, backend: str, model: str, options: dict[str, Any]) -> str:
+    """Stable hex key for one recognition of one recording."""
+    blob = json.dumps(
+        {"audio": audio_sha256, "backend": backend, "model": model, "options": options},
+        sort_keys=True,
+        ensure_ascii=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def transcript_cache_key(transcript: Transcript) -> str | None:
+    """The cache key a finished transcript was made under (``None`` for hand-written ones)."""
+    if transcript.audio is None or transcript.asr is None:
+        return None
+    a = transcript.asr
+    return cache_key(transcript.audio.sha256, a.backend, a.model, a.options)
+
+
+class TranscriptCache:
+    """A folder of finished transcripts addressed by :func:`cache_key`.
+
+    Args:
+        root: cache folder; defaults to ``$QC_CACHE_DIR/transcripts`` (``~/.cache/qc/transcripts``).
+    """
+
+    def __init__(self, root: str | Path | None = None):
+        if root is None:
+            root = cache_dir() / "transcripts"
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> Transcript | None:
+        """The cached transcript, or ``None`` (a damaged entry counts as a miss and is removed)."""
+        p = self.path(key)
+        if not p.is_file():
+            return None
+        try:
+            return load_transcript(p)
+        except TranscriptError as e:
+            log.warning("dropping damaged cache entry %s: %s", p, e)
+            p.unlink(missing_ok=True)
+            return None
+
+    def put(self, key: str, transcript: Transcript) -> Path:
+        """Store a transcript atomically and return its path."""
+        p = self.path(key)
+        save_transcript(transcript, p)
+        return p

@@ -1,0 +1,330 @@
+"""Ingest: find call recordings, decode them to float arrays, attach call metadata.
+
+Decoding uses PyAV (FFmpeg's libraries, no ``ffmpeg`` program needed) and reads wav (PCM,
+A-law, μ-law), mp3, m4a/aac, amr, flac and ogg. Each channel is resampled separately so a
+stereo call keeps the agent and the customer apart.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from qc.types import AudioInfo
+
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "AudioError",
+    "MetadataError",
+    "DecodedAudio",
+    "CallMeta",
+    "decode_audio",
+    "discover_audio",
+    "file_sha256",
+    "load_call_table",
+    "parse_filename",
+    "call_metadata",
+]
+
+log = logging.getLogger(__name__)
+
+AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".mp3", ".m4a", ".aac", ".amr", ".flac", ".ogg", ".opus", ".wma")
+
+# Columns of calls.csv with a fixed meaning; every other column is carried into Transcript.meta.
+_KNOWN_COLUMNS = ("call_id", "agent_id", "file")
+
+
+class AudioError(ValueError):
+    """A recording that cannot be decoded; the message names the file and says what to do."""
+
+
+class MetadataError(ValueError):
+    """A calls.csv or filename pattern that cannot be used; the message says how to fix it."""
+
+
+@dataclass
+class DecodedAudio:
+    """One recording as float32 samples in [-1, 1], shape ``(channels, n)``.
+
+    ``info`` describes the original file (its own sample rate and channel count), while
+    ``sample_rate`` is the rate of ``samples`` after resampling.
+    """
+
+    samples: np.ndarray
+    sample_rate: int
+    info: AudioInfo
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def duration(self) -> float:
+        return self.samples.shape[1] / float(self.sample_rate)
+
+
+@dataclass
+class CallMeta:
+    """Who and what a recording is: from calls.csv, a filename pattern, or the file stem."""
+
+    call_id: str
+    agent_id: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes (the audio part of the transcript cache key)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def discover_audio(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand files and folders into a sorted, de-duplicated list of audio files.
+
+    Folders are searched recursively for known audio extensions; a file named explicitly is
+    kept whatever its extension (so that a bad file is reported rather than silently skipped).
+
+    Raises:
+        AudioError: a path does not exist.
+    """
+    found: dict[Path, None] = {}
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS and not f.name.startswith("."):
+                    found[f] = None
+        elif p.is_file():
+            found[p] = None
+        else:
+            raise AudioError(f"{p}: no such file or folder; check the path")
+    return list(found)
+
+
+def _fail(path: Path, problem: str, hint: str) -> AudioError:
+    return AudioError(f"{path}: {problem}; {hint}")
+
+
+def decode_audio(path: str | Path, sample_rate: int = 16000) -> DecodedAudio:
+    """Decode a recording and resample every channel to ``sample_rate``.
+
+    Args:
+        path: a wav (PCM / A-law / μ-law), mp3, m4a, amr, flac or ogg file.
+        sample_rate: rate of the returned samples (Whisper wants 16000).
+
+    Returns:
+        The samples, shape ``(channels, n)``, with an :class:`AudioInfo` for the original file.
+
+    Raises:
+        AudioError: the file is empty, truncated, not audio, or in a format PyAV cannot read.
+    """
+    import av
+
+    path = Path(path)
+    if not path.is_file():
+        raise _fail(path, "no such file", "check the path")
+    size = path.stat().st_size
+    if size == 0:
+        raise _fail(path, "empty file (0 bytes)", "the recording was not written; re-export it from the call system")
+    with open(path, "rb") as f:
+        head = f.read(12)
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        _check_wav_length(path, size)
+    try:
+        container = av.open(str(path))
+    except Exception as e:  # PyAV raises several FFmpeg error classes
+        if head.startswith(b"RIFF") or head.startswith(b"ID3"):
+            raise _fail(path, f"damaged or truncated audio header ({e.__class__.__name__})",
+                        "re-export the recording") from None
+        raise _fail(path, "not a readable audio file",
+                    f"expected one of {', '.join(AUDIO_EXTENSIONS)}; convert it with sox or ffmpeg") from None
+    try:
+        streams = [s for s in container.streams if s.type == "audio"]
+        if not streams:
+            raise _fail(path, "contains no audio stream", "is this a video or a document? export the audio track")
+        stream = streams[0]
+        orig_rate = int(stream.rate or stream.codec_context.sample_rate or 0)
+        orig_channels = int(stream.codec_context.channels or 0)
+        codec = stream.codec_context.name
+        layout = "stereo" if orig_channels == 2 else ("mono" if orig_channels == 1 else None)
+        try:
+            resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
+        except Exception:
+            resampler = av.AudioResampler(format="fltp", rate=sample_rate)
+        chunks: list[np.ndarray] = []
+        try:
+            for frame in container.decode(stream):
+                frame.pts = None
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray())
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray())
+        except Exception as e:
+            if not chunks:
+                raise _fail(path, f"audio data cannot be decoded ({e.__class__.__name__}: {e})",
+                            "the file may be truncated or use an unsupported codec; re-export it") from None
+            # A damaged tail: keep what decoded, like a player would, but say so.
+            log.warning("%s: decoding stopped early (%s); using the first part", path, e)
+    finally:
+        container.close()
+    if not chunks:
+        raise _fail(path, "no audio samples (truncated or zero-length recording)", "re-export the recording")
+    samples = np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
+    if samples.shape[1] == 0:
+        raise _fail(path, "no audio samples (truncated or zero-length recording)", "re-export the recording")
+    if orig_channels <= 0:
+        orig_channels = samples.shape[0]
+    info = AudioInfo(
+        path=str(path),
+        sha256=file_sha256(path),
+        duration=round(samples.shape[1] / sample_rate, 3),
+        sample_rate=orig_rate or sample_rate,
+        channels=orig_channels,
+        format=f"{path.suffix.lstrip('.').lower() or 'audio'}/{codec}",
+    )
+    return DecodedAudio(samples=np.ascontiguousarray(samples), sample_rate=sample_rate, info=info)
+
+
+def _check_wav_length(path: Path, size: int) -> None:
+    """Refuse a wav whose data chunk is shorter than its header says (a cut-off recording)."""
+    import struct
+
+    with open(path, "rb") as f:
+        f.seek(12)
+        byte_rate = 0
+        while True:
+            hdr = f.read(8)
+            if len(hdr) < 8:
+                raise _fail(path, "truncated wav: no audio data chunk", "re-export the recording")
+            cid, n = hdr[:4], struct.unpack("<I", hdr[4:])[0]
+            if cid == b"fmt ":
+                fmt = f.read(n + (n & 1))
+                if len(fmt) >= 12:
+                    byte_rate = struct.unpack("<I", fmt[8:12])[0]
+                continue
+            if cid == b"data":
+                have = size - f.tell()
+                # 0 and 0xFFFFFFFF mean "size unknown" (written by a live recorder): nothing to check.
+                if n not in (0, 0xFFFFFFFF) and have < n:
+                    if byte_rate:
+                        detail = f"header says {n / byte_rate:.1f} s of audio, file holds {max(have, 0) / byte_rate:.1f} s"
+                    else:
+                        detail = f"header says {n} bytes of audio, file holds {max(have, 0)}"
+                    raise _fail(path, f"truncated wav ({detail})",
+                                "the copy was interrupted; copy or export the recording again")
+                return
+            f.seek(n + (n & 1), 1)
+
+
+# --- call metadata -------------------------------------------------------------------------
+
+
+def load_call_table(path: str | Path) -> dict[str, CallMeta]:
+    """Read calls.csv into ``{key: CallMeta}``.
+
+    The file needs a ``call_id`` column; ``agent_id`` becomes the transcript's agent id and
+    every other column (agent_name, team, started_at, queue, ...) goes into ``meta``. Rows
+    are found by ``call_id`` (matched against the file stem) or, when present, by a ``file``
+    column holding the recording's file name.
+
+    Raises:
+        MetadataError: missing file, no call_id column, or a duplicated call_id.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise MetadataError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        try:
+            text = path.read_text(encoding="gb18030")  # Excel on Chinese Windows saves GBK
+        except UnicodeDecodeError:
+            raise MetadataError(f"{path}: not UTF-8 or GB18030 text; save it as CSV UTF-8") from None
+    reader = csv.DictReader(text.splitlines())
+    columns = [c.strip() for c in (reader.fieldnames or [])]
+    if "call_id" not in columns:
+        raise MetadataError(f"{path}:1:1: no 'call_id' column (found: {', '.join(columns) or 'nothing'})")
+    table: dict[str, CallMeta] = {}
+    for lineno, row in enumerate(reader, start=2):
+        row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        call_id = row.get("call_id", "")
+        if not call_id:
+            raise MetadataError(f"{path}:{lineno}:1: empty call_id")
+        meta = {k: v for k, v in row.items() if k not in _KNOWN_COLUMNS and v != ""}
+        entry = CallMeta(call_id=call_id, agent_id=row.get("agent_id") or None, meta=meta)
+        keys = [call_id] + ([row["file"], Path(row["file"]).name, Path(row["file"]).stem] if row.get("file") else [])
+        if call_id in table and table[call_id].call_id == call_id:
+            raise MetadataError(f"{path}:{lineno}:1: call_id {call_id!r} appears twice")
+        for key in keys:
+            table[key] = entry
+    return table
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[A-Za-z_][A-Za-z0-9_]*\})", pattern)
+    out, seen = [], set()
+    for part in parts:
+        if part.startswith("{") and part.endswith("}"):
+            name = part[1:-1]
+            if name in seen:
+                raise MetadataError(f"filename pattern {pattern!r}: field {{{name}}} is used twice")
+            seen.add(name)
+            out.append(f"(?P<{name}>.+?)")
+        else:
+            out.append(re.escape(part))
+    if "call_id" not in seen and "agent_id" not in seen and not seen:
+        raise MetadataError(f"filename pattern {pattern!r} has no {{fields}}; e.g. '{{agent_id}}_{{call_id}}.wav'")
+    return re.compile("^" + "".join(out) + "$")
+
+
+def parse_filename(path: str | Path, pattern: str) -> dict[str, str] | None:
+    """Match a file name against a pattern such as ``{agent_id}_{call_id}.wav``.
+
+    A pattern without an extension matches the file stem. Returns the fields, or ``None``
+    when the name does not fit.
+    """
+    p = Path(path)
+    regex = _pattern_regex(pattern)
+    name = p.name if Path(pattern).suffix else p.stem
+    m = regex.match(name)
+    return m.groupdict() if m else None
+
+
+def call_metadata(
+    path: str | Path,
+    table: dict[str, CallMeta] | None = None,
+    pattern: str | None = None,
+) -> CallMeta:
+    """Metadata for one recording: calls.csv row first, then filename pattern, then the stem.
+
+    A file that matches neither keeps its stem as call_id and says so in ``meta['meta_source']``
+    so a reviewer can see metadata is missing.
+    """
+    p = Path(path)
+    fields: dict[str, str] = {}
+    if pattern:
+        fields = parse_filename(p, pattern) or {}
+    call_id = fields.get("call_id") or p.stem
+    if table:
+        row = table.get(p.name) or table.get(str(p)) or table.get(p.stem) or table.get(call_id)
+        if row is not None:
+            extra = {k: v for k, v in fields.items() if k not in ("call_id", "agent_id")}
+            return CallMeta(
+                call_id=row.call_id,
+                agent_id=row.agent_id or fields.get("agent_id"),
+                meta={**extra, **row.meta, "meta_source": "calls.csv"},
+            )
+    if fields:
+        extra = {k: v for k, v in fields.items() if k not in ("call_id", "agent_id")}
+        return CallMeta(call_id=call_id, agent_id=fields.get("agent_id"), meta={**extra, "meta_source": "filename"})
+    return CallMeta(call_id=p.stem, meta={"meta_source": "none"} if (table or pattern) else {})
