@@ -1,0 +1,233 @@
+"""Text conditions: keyword/phrase, regex, similar sentence. All match on normalised text
+(see qc.normalize), so rule phrases and ASR output meet in the same form."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from qc.normalize import find_pinyin, fuzzy_syllable, pinyin
+from qc.rules.conditions.common import REGEX_TIMEOUT_S, check_role, compile_regex, in_role, phrases
+from qc.rules.context import Hit, NotApplicable
+from qc.rules.registry import condition
+
+Report = Callable[[str, str, str], None]
+
+
+def _prepare_keyword(params: dict, report: Report) -> dict:
+    check_role(params, report)
+    modes = [k for k in ("any", "all", "none") if params.get(k) is not None]
+    if not modes:
+        report("type", "RUL012", "keyword needs one of any / all / none (a list of phrases)")
+    elif len(modes) > 1:
+        report(modes[1], "RUL022", f"keyword takes one of any / all / none, not {' and '.join(modes)}")
+    for k in ("any", "all", "none"):
+        params[k] = phrases(params, k, report, allow_empty=False) if params.get(k) is not None else None
+    params["exclude"] = phrases(params, "exclude", report, allow_empty=False)
+    params["unless_in"] = phrases(params, "unless_in", report, allow_empty=False)
+    params["near"] = phrases(params, "near", report, allow_empty=False)
+    words = params["any"] or params["all"] or params["none"] or ()
+    at_least = params.get("at_least")
+    if at_least is not None:
+        if params["any"] is None:
+            report("at_least", "RUL022", "at_least counts phrases from `any`; give an `any` list")
+        elif not 1 <= at_least <= len(words):
+            report("at_least", "RUL022", f"at_least {at_least} can never match {len(words)} phrase(s)")
+    if params["near"] and params.get("distance") is None:
+        params["distance"] = 10
+    if params.get("distance") is not None and params["distance"] < 0:
+        report("distance", "RUL022", "distance must be >= 0 characters")
+    h = params.get("homophone")
+    if h is not None:
+        if h < 0:
+            report("homophone", "RUL022", "homophone is a syllable edit distance >= 0")
+        fuzzy = params.get("fuzzy_sounds", False)
+        conv = (lambda p: tuple(fuzzy_syllable(s) for s in p)) if fuzzy else (lambda p: p)
+        # a distance that swallows half the phrase matches anything; such phrases match exactly
+        params["_pinyin"] = {w: conv(pinyin(w)) for w in (*words, *params["near"]) if len(w) >= max(2, 2 * h + 1)}
+    else:
+        params["_pinyin"] = {}
+    return params
+
+
+def _find(ctx: Any, i: int, word: str, homophone: int | None, fuzzy: bool, py: dict, unless_in: tuple) -> tuple[int, int] | None:
+    """Normalised-text span of ``word`` in utterance ``i`` (exact, else by pinyin), skipping ``unless_in``."""
+    text = ctx.text(i)
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if not unless_in or not _inside(text, start, end, unless_in):
+            return (start, end)
+        start = text.find(word, start + 1)
+    target = py.get(word)
+    if homophone is not None and target is not None:
+        for s, e, _d in find_pinyin(ctx.pinyin(i, fuzzy), target, homophone):
+            if not unless_in or not _inside(text, s, e, unless_in):
+                return (s, e)
+    return None
+
+
+def _inside(text: str, start: int, end: int, containers: tuple[str, ...]) -> bool:
+    for c in containers:
+        k = text.find(c, max(0, start - len(c)))
+        while k >= 0 and k <= start:
+            if k + len(c) >= end:
+                return True
+            k = text.find(c, k + 1)
+    return False
+
+
+@condition("keyword", prepare=_prepare_keyword)
+def keyword(
+    ctx: Any,
+    scope: tuple[int, ...],
+    *,
+    any: list[str] | None = None,
+    all: list[str] | None = None,
+    none: list[str] | None = None,
+    at_least: int | None = None,
+    near: list[str] | None = None,
+    distance: int | None = None,
+    exclude: list[str] | None = None,
+    unless_in: list[str] | None = None,
+    role: str | None = None,
+    homophone: int | None = None,
+    fuzzy_sounds: bool = False,
+    _pinyin: dict | None = None,
+) -> list[Hit]:
+    """Phrases in an utterance: ``any`` (one of them; ``at_least`` N distinct ones), ``all`` (every one
+    in the same utterance), or ``none`` (a whole-scope hit when no utterance has any of them).
+    ``near``: an ``any``/``all`` phrase counts only within ``distance`` characters of a ``near`` phrase.
+    ``exclude``: utterances containing one of these phrases are skipped. ``unless_in``: an occurrence
+    inside one of these longer phrases does not count (没办法 inside 有没有办法). ``homophone``: also
+    match by pinyin within this many syllable edits (机主 ~ 鸡主); ``fuzzy_sounds`` merges zh/z, n/l, -ng/-n."""
+    py = _pinyin or {}
+    words = any or all or none or ()
+    need = len(words) if all else (at_least or 1)
+    hits: list[Hit] = []
+    for i in in_role(ctx, scope, role):
+        text = ctx.text(i)
+        if exclude and _has_any(ctx, i, exclude, homophone, fuzzy_sounds, py):
+            continue
+        spans = []
+        for w in words:
+            span = _find(ctx, i, w, homophone, fuzzy_sounds, py, unless_in or ())
+            if span is not None and near:
+                span = span if _near(ctx, i, span, near, distance or 0, homophone, fuzzy_sounds, py) else None
+            if span is not None:
+                spans.append(span)
+                if len(spans) >= need and not all:
+                    break
+            elif all:
+                break
+        if len(spans) >= need:
+            if none is not None:
+                return []
+            s, e = min(spans)
+            hits.append(Hit(i, ctx.norm(i).original_span(s, e), value=text[s:e]))
+    if none is not None:
+        return [Hit(None, note="none of the phrases was said")]
+    return hits
+
+
+def _has_any(ctx: Any, i: int, phrases_: tuple, homophone, fuzzy, py) -> bool:
+    for p in phrases_:
+        if _find(ctx, i, p, homophone, fuzzy, py, ()) is not None:
+            return True
+    return False
+
+
+def _near(ctx: Any, i: int, span: tuple[int, int], near: tuple, distance: int, homophone, fuzzy, py) -> bool:
+    text = ctx.text(i)
+    for w in near:
+        k = text.find(w)
+        while k >= 0:
+            if k - span[1] <= distance and span[0] - (k + len(w)) <= distance:
+                return True
+            k = text.find(w, k + 1)
+    return False
+
+
+def _prepare_regex(params: dict, report: Report) -> dict:
+    check_role(params, report)
+    params["pattern"] = compile_regex(params["pattern"], "pattern", report)
+    if params.get("exclude") is not None:
+        params["exclude"] = compile_regex(params["exclude"], "exclude", report)
+    if params.get("on", "normalized") not in ("normalized", "raw"):
+        report("on", "RUL013", "on must be 'normalized' or 'raw'")
+    return params
+
+
+@condition("regex", prepare=_prepare_regex)
+def regex_(
+    ctx: Any,
+    scope: tuple[int, ...],
+    *,
+    pattern: str,
+    exclude: str | None = None,
+    role: str | None = None,
+    on: str = "normalized",
+) -> list[Hit]:
+    """A regular expression (the ``regex`` package, each search limited to 50 ms so a pathological
+    pattern cannot hang a night). ``on: normalized`` (default) matches the normalised text: simplified
+    characters, digits, no punctuation or spaces; ``on: raw`` the text as transcribed.
+    ``exclude``: utterances matching this regex are skipped."""
+    hits: list[Hit] = []
+    for i in in_role(ctx, scope, role):
+        text = ctx.text(i) if on == "normalized" else ctx.utterances[i].text
+        try:
+            if exclude is not None and exclude.search(text, timeout=REGEX_TIMEOUT_S):
+                continue
+            m = pattern.search(text, timeout=REGEX_TIMEOUT_S)
+        except TimeoutError:
+            raise NotApplicable(f"regex {pattern.pattern!r} took over {REGEX_TIMEOUT_S * 1000:.0f} ms; simplify it") from None
+        if m:
+            span = ctx.norm(i).original_span(*m.span()) if on == "normalized" else m.span()
+            hits.append(Hit(i, span, value=m.group(0)))
+    return hits
+
+
+def _prepare_similar(params: dict, report: Report) -> dict:
+    check_role(params, report)
+    params["examples"] = phrases(params, "examples", report, allow_empty=False)
+    t = params.get("threshold", 80)
+    if not 0 < t <= 100:
+        report("threshold", "RUL022", f"threshold {t} is a similarity in (0, 100]")
+    if params.get("scorer", "partial") not in ("partial", "ratio"):
+        report("scorer", "RUL013", "scorer must be 'partial' or 'ratio'")
+    return params
+
+
+@condition("similar", prepare=_prepare_similar)
+def similar(
+    ctx: Any,
+    scope: tuple[int, ...],
+    *,
+    examples: list[str],
+    threshold: float = 80,
+    role: str | None = None,
+    scorer: str = "partial",
+) -> list[Hit]:
+    """Utterances similar to one of the ``examples`` (rapidfuzz, 0..100, at or above ``threshold``).
+    ``scorer: partial`` (default) compares the example with the best-matching part of a longer
+    utterance; ``ratio`` compares whole sentences."""
+    from rapidfuzz import fuzz
+
+    score = fuzz.partial_ratio if scorer == "partial" else fuzz.ratio
+    hits: list[Hit] = []
+    for i in in_role(ctx, scope, role):
+        text = ctx.text(i)
+        best, best_ex = 0.0, ""
+        for ex in examples:
+            if scorer == "partial" and len(text) < 0.6 * len(ex):
+                continue  # a short reply is not "similar" to a long sentence
+            s = score(text, ex, score_cutoff=threshold)
+            if s > best:
+                best, best_ex = s, ex
+        if best >= threshold:
+            span = (0, len(ctx.utterances[i].text))
+            if scorer == "partial" and len(ex := best_ex) < len(text):
+                al = fuzz.partial_ratio_alignment(text, ex)
+                if al is not None:
+                    span = ctx.norm(i).original_span(al.src_start, al.src_end) if al.src_end > al.src_start else span
+            hits.append(Hit(i, span, value=round(best, 1), note=f"similar to 「{best_ex}」"))
+    return hits

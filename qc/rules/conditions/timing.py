@@ -1,0 +1,228 @@
+"""Timing conditions: dead air, response delay, interruptions, speech rate, duration, talk ratio.
+
+All need utterance times; on a transcript without them they raise NotApplicable, so a
+hand-written or chat transcript never gets a false timing violation.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from qc.rules.conditions.common import check_role, in_role, phrases
+from qc.rules.context import Hit
+from qc.rules.registry import condition
+
+Report = Callable[[str, str, str], None]
+
+
+def _positive(params: dict, report: Report, *keys: str) -> None:
+    for k in keys:
+        v = params.get(k)
+        if v is not None and v <= 0:
+            report(k, "RUL022", f"{k}: {v} can never match; use a positive number")
+
+
+def _prepare_silence(params: dict, report: Report) -> dict:
+    _positive(params, report, "min_seconds")
+    check_role(params, report, "before_role")
+    check_role(params, report, "after_role")
+    params["except_after"] = phrases(params, "except_after", report, allow_empty=False)
+    return params
+
+
+def _time_order(ctx: Any, scope: tuple[int, ...]) -> list[int]:
+    us = ctx.utterances
+    return sorted(scope, key=lambda i: (us[i].start, us[i].end))
+
+
+@condition("silence", prepare=_prepare_silence, needs_timing=True)
+def silence(
+    ctx: Any,
+    scope: tuple[int, ...],
+    *,
+    min_seconds: float,
+    before_role: str | None = None,
+    after_role: str | None = None,
+    except_after: list[str] | None = None,
+) -> list[Hit]:
+    """Dead air: nobody speaks for ``min_seconds`` or more between two utterances (silence before
+    the first words is ring-back, not dead air). ``before_role``: only gaps the given role breaks
+    (the agent kept the customer waiting); ``after_role``: only gaps after that role spoke.
+    ``except_after``: a gap after an utterance with one of these phrases (请稍等) is an announced hold."""
+    ctx.require_timing("silence")
+    us = ctx.utterances
+    order = _time_order(ctx, scope)
+    hits: list[Hit] = []
+    last_end, last_i = None, None
+    for i in order:
+        u = us[i]
+        if last_end is not None and u.start - last_end >= min_seconds:
+            ok_role = (before_role in (None, "any") or u.role == before_role) and (
+                after_role in (None, "any") or us[last_i].role == after_role
+            )
+            announced = except_after and any(p in ctx.text(last_i) for p in except_after)
+            if ok_role and not announced:
+                hits.append(Hit(i, start=last_end, end=u.start, value=round(u.start - last_end, 1)))
+        if last_end is None or u.end > last_end:
+            last_end, last_i = u.end, i
+    return hits
+
+
+def _prepare_delay(params: dict, report: Report) -> dict:
+    _positive(params, report, "min_seconds")
+    check_role(params, report)
+    check_role(params, report, "after_role")
+    return params
+
+
+@condition("response_delay", prepare=_prepare_delay, needs_timing=True)
+def response_delay(
+    ctx: Any,
+    scope: tuple[int, ...],
+    *,
+    min_seconds: float,
+    role: str = "agent",
+    after_role: str = "customer",
+) -> list[Hit]:
+    """``role`` takes ``min_seconds`` or longer to answer after ``after_role`` stops speaking."""
+    ctx.require_timing("response_delay")
+    us = ctx.utterances
+    order = _time_order(ctx, scope)
+    hits = []
+    for a, b in zip(order, order[1:]):
+        if us[a].role == after_role and us[b].role == role:
+            gap = us[b].start - us[a].end
+            if gap >= min_seconds:
+                hits.append(Hit(b, start=us[a].end, end=us[b].start, value=round(gap, 1)))
+    return hits
+
+
+def _prepare_interrupt(params: dict, report: Report) -> dict:
+    check_role(params, report, "by")
+    _positive(params, report, "min_overlap_ms", "min_count")
+    return params
+
+
+@condition("interruption", prepare=_prepare_interrupt, needs_timing=True)
+def interruption(
+    ctx: Any,
+    scope: tuple[int, ...],
+    *,
+    by: str = "agent",
+    min_overlap_ms: float = 500,
+    min_count: int = 1,
+    min_chars: int = 3,
+) -> list[Hit]:
+    """``by`` starts speaking while the other side is still talking, overlapping it by at least
+    ``min_overlap_ms``; hits only when it happens ``min_count`` times or more. Utterances shorter than
+    ``min_chars`` (嗯, 对, 好的: back-channel) are not interruptions."""
+    ctx.require_timing("interruption")
+    us = ctx.utterances
+    order = _time_order(ctx, scope)
+    hits = []
+    for k, j in enumerate(order):
+        uj = us[j]
+        if uj.role != by or len(ctx.text(j)) < min_chars:
+            continue
+        for i in order[:k]:
+            ui = us[i]
+            if ui.role != by and ui.start < uj.start < ui.end:
+                overlap = min(ui.end, uj.end) - uj.start
+                if overlap * 1000 >= min_overlap_ms:
+                    hits.append(Hit(j, start=uj.start, end=min(ui.end, uj.end), value=round(overlap, 2)))
+                    break
+    return hits if len(hits) >= min_count else []
+
+
+def _prepare_rate(params: dict, report: Report) -> dict:
+    check_role(params, report)
+    _positive(params, report, "max_cpm", "min_cpm")
+    if params.get("max_cpm") is None and params.get("min_cpm") is None:
+        report("type", "RUL012", "speech_rate needs max_cpm and/or min_cpm")
+    if params.get("per", "utterance") not in ("utterance", "call"):
+        report("per", "RUL013", "per must be 'utterance' or 'call'")
+    return params
+
+
+@condition("speech_rate", prepare=_prepare_rate, needs_timing=True)
+def speech_rate(
+    ctx: Any,
+    scope: tuple[int, ...],
+    *,
+    role: str = "agent",
+    max_cpm: float | None = None,
+    min_cpm: float | None = None,
+    per: str = "utterance",
+    min_chars: int = 10,
+) -> list[Hit]:
+    """Speaking rate in characters per minute (normalised characters) above ``max_cpm`` or below
+    ``min_cpm``, ``per`` utterance (those with at least ``min_chars``) or over the whole call."""
+    ctx.require_timing("speech_rate")
+    us = ctx.utterances
+    idx = [i for i in in_role(ctx, scope, role) if us[i].end > us[i].start]
+
+    def bad(cpm: float) -> bool:
+        return (max_cpm is not None and cpm > max_cpm) or (min_cpm is not None and cpm < min_cpm)
+
+    if per == "call":
+        chars = sum(len(ctx.text(i)) for i in idx)
+        secs = sum(us[i].end - us[i].start for i in idx)
+        if chars < min_chars or secs <= 0:
+            return []
+        cpm = chars / secs * 60
+        return [Hit(None, value=round(cpm))] if bad(cpm) else []
+    hits = []
+    for i in idx:
+        n = len(ctx.text(i))
+        if n >= min_chars:
+            cpm = n / (us[i].end - us[i].start) * 60
+            if bad(cpm):
+                hits.append(Hit(i, value=round(cpm)))
+    return hits
+
+
+def _prepare_minmax(params: dict, report: Report) -> dict:
+    lo, hi = params.get("min"), params.get("max")
+    if lo is None and hi is None:
+        report("type", "RUL012", "give min and/or max")
+    if lo is not None and hi is not None and lo >= hi:
+        report("max", "RUL022", f"max {hi} <= min {lo}: the allowed range is empty")
+    return params
+
+
+@condition("duration", prepare=_prepare_minmax, needs_timing=True)
+def duration(ctx: Any, scope: tuple[int, ...], *, min: float | None = None, max: float | None = None) -> list[Hit]:
+    """Call duration in seconds outside [``min``, ``max``] (a whole-call hit)."""
+    ctx.require_timing("duration")
+    d = ctx.transcript.duration
+    if d is None:
+        return []
+    if (min is not None and d < min) or (max is not None and d > max):
+        return [Hit(None, start=0.0, end=d, value=round(d, 1))]
+    return []
+
+
+def _prepare_ratio(params: dict, report: Report) -> dict:
+    check_role(params, report)
+    for k in ("min", "max"):
+        v = params.get(k)
+        if v is not None and not 0 <= v <= 1:
+            report(k, "RUL022", f"{k} is a fraction of talk time in [0, 1], not {v}")
+    return _prepare_minmax(params, report)
+
+
+@condition("talk_ratio", prepare=_prepare_ratio, needs_timing=True)
+def talk_ratio(
+    ctx: Any, scope: tuple[int, ...], *, role: str = "agent", min: float | None = None, max: float | None = None
+) -> list[Hit]:
+    """``role``'s share of all talk time outside [``min``, ``max``] (fractions, a whole-call hit)."""
+    ctx.require_timing("talk_ratio")
+    us = ctx.utterances
+    total = sum(us[i].end - us[i].start for i in scope)
+    if total <= 0:
+        return []
+    mine = sum(us[i].end - us[i].start for i in in_role(ctx, scope, role))
+    r = mine / total
+    if (min is not None and r < min) or (max is not None and r > max):
+        return [Hit(None, value=round(r, 2))]
+    return []

@@ -1,0 +1,105 @@
+"""What a condition sees: the call with each utterance normalised once, and what it returns: hits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from qc.normalize import NormText, normalize, pinyin
+
+if TYPE_CHECKING:
+    from qc.types import CallEmotion, Transcript, UtteranceEmotion
+
+__all__ = ["Hit", "CallContext", "NotApplicable"]
+
+
+class NotApplicable(Exception):
+    """Raised by a condition that cannot be judged on this call (no timing, no ticket note...).
+
+    The engine records the rule under ``CallInspection.not_applicable`` with this message instead
+    of reporting a hit or a miss.
+    """
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One place a condition matched.
+
+    ``utterance`` is None for whole-call hits (call duration, talk ratio, metadata).
+    ``span`` is in the original utterance text. ``start``/``end`` override the utterance's times
+    (silence gaps, overlaps). ``value`` carries a measured or captured value for the message.
+    """
+
+    utterance: int | None
+    span: tuple[int, int] | None = None
+    start: float | None = None
+    end: float | None = None
+    value: Any = None
+    note: str = ""
+
+
+@dataclass
+class CallContext:
+    """A transcript prepared for matching; normalised text and pinyin are computed once per call."""
+
+    transcript: Transcript
+    emotion: CallEmotion | None = None
+    _norm: list[NormText | None] = field(default_factory=list)
+    _pinyin: dict[tuple[int, bool], tuple[str, ...]] = field(default_factory=dict)
+    _emotions: list[UtteranceEmotion] | None = None
+    _agent_first: float | None | bool = False
+
+    def __post_init__(self) -> None:
+        self.utterances = self.transcript.utterances
+        self.roles = [u.role for u in self.utterances]
+        self._norm = [None] * len(self.utterances)
+        self.all = tuple(range(len(self.utterances)))
+
+    def norm(self, i: int) -> NormText:
+        n = self._norm[i]
+        if n is None:
+            n = self._norm[i] = normalize(self.utterances[i].text)
+        return n
+
+    def text(self, i: int) -> str:
+        return self.norm(i).text
+
+    def pinyin(self, i: int, fuzzy: bool = False) -> tuple[str, ...]:
+        key = (i, fuzzy)
+        p = self._pinyin.get(key)
+        if p is None:
+            p = pinyin(self.text(i))
+            if fuzzy:
+                from qc.normalize import fuzzy_syllable
+
+                p = tuple(fuzzy_syllable(s) for s in p)
+            self._pinyin[key] = p
+        return p
+
+    @property
+    def has_timing(self) -> bool:
+        return self.transcript.has_timing
+
+    def require_timing(self, what: str) -> None:
+        if not self.has_timing:
+            raise NotApplicable(f"{what} needs utterance times; this transcript has none")
+
+    @property
+    def agent_first_start(self) -> float | None:
+        """Start time of the agent's first words (None without timing or without agent speech)."""
+        if self._agent_first is False:
+            self._agent_first = next(
+                (u.start for u in self.utterances if u.role == "agent" and u.start is not None), None
+            )
+        return self._agent_first  # type: ignore[return-value]
+
+    def emotions(self) -> list[UtteranceEmotion]:
+        """Per-utterance emotion: from the CallEmotion passed in, else qc.emotion's text scorer."""
+        if self._emotions is None:
+            if self.emotion is not None and self.emotion.utterances:
+                self._emotions = list(self.emotion.utterances)
+            else:
+                from qc.emotion import score_utterances
+
+                self._emotions = list(score_utterances(self.transcript))
+        return self._emotions

@@ -1,0 +1,60 @@
+"""Run the ``tests:`` cases that rule files carry (used by ``qc rules test`` and by pytest)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qc.rules.engine import inspect
+from qc.rules.model import Rule, RuleSet, RuleTest
+from qc.types import CallEmotion, UtteranceEmotion
+
+__all__ = ["CaseResult", "run_case", "run_rule_tests"]
+
+
+@dataclass
+class CaseResult:
+    """Outcome of one test case; ``got`` describes what the engine did."""
+
+    rule: Rule
+    case: RuleTest
+    ok: bool
+    got: str
+    findings: int
+
+    def __str__(self) -> str:
+        want = self.case.expect + (f" (count {self.case.count})" if self.case.count is not None else "")
+        status = "ok" if self.ok else "FAIL"
+        return f"{self.case.file}:{self.case.line}: {self.rule.code} {status} {self.case.name}: expected {want}, got {self.got}"
+
+
+def _emotion(case: RuleTest) -> CallEmotion | None:
+    if case.emotion is None:
+        return None
+    us = case.transcript.utterances
+    return CallEmotion(
+        call_id=case.transcript.call_id,
+        utterances=[UtteranceEmotion(index=i, role=u.role, negativity=v, text_score=v) for i, (u, v) in enumerate(zip(us, case.emotion))],
+    )
+
+
+def run_case(rule: Rule, case: RuleTest) -> CaseResult:
+    """Inspect the case's mini transcript with this one rule and compare with the expectation."""
+    result = inspect(case.transcript, RuleSet([rule]), emotion=_emotion(case))
+    n = sum(1 for f in result.findings if f.rule == rule.code)
+    if rule.code in result.not_applicable:
+        got = f"not_applicable ({result.not_applicable[rule.code]})"
+        ok = case.expect == "not_applicable"
+    else:
+        got = f"{n} finding(s)" if n else "no_hit"
+        if case.expect == "not_applicable":
+            ok = False
+        elif case.count is not None:
+            ok = n == case.count
+        else:
+            ok = (n > 0) == (case.expect == "hit")
+    return CaseResult(rule, case, ok, got, n)
+
+
+def run_rule_tests(rules: RuleSet) -> list[CaseResult]:
+    """Every test case of every rule, in file order."""
+    return [run_case(rule, case) for rule in rules for case in rule.tests]
