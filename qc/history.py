@@ -39,7 +39,7 @@ __all__ = [
 FCR_TARGET = 0.85
 _CUSTOMER_KEYS = ("customer_id", "customer", "customer_hash", "phone_hash", "caller_hash")
 _PHONE_KEYS = ("phone", "caller", "caller_number", "ani", "customer_phone")
-_MATTER_KEYS = ("matter", "topic", "issue", "business_type", "category")
+_MATTER_KEYS = ("matter", "topic", "issue", "business_type", "category", "queue")
 _TIME_KEYS = ("start_time", "started_at", "call_time", "datetime", "time", "date")
 
 
@@ -80,13 +80,14 @@ class RulePrecision:
 
 def _parse_time(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return value
+        return value.replace(tzinfo=None)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     if not value:
         return None
     try:
-        return datetime.fromisoformat(str(value).strip().replace("/", "-"))
+        # wall-clock time at the call centre; offsets are dropped so that all times compare
+        return datetime.fromisoformat(str(value).strip().replace("/", "-").replace("Z", "+00:00")).replace(tzinfo=None)
     except ValueError:
         return None
 
@@ -110,17 +111,19 @@ def contact_of(result: Any, night: str, team: str) -> Contact | None:
 
 
 def find_repeats(contacts: Iterable[Contact], window_days: int = 7) -> dict[str, Contact]:
-    """Map each repeat call's id to the earlier contact it repeats (the latest one in the window)."""
+    """Map each repeat call's id to the earlier contact it repeats (the latest one in the window).
+
+    The window counts calendar days: a call on the 20th repeats one on the 13th with ``window_days=7``.
+    """
     by_customer: dict[str, list[Contact]] = {}
     for c in contacts:
         by_customer.setdefault(c.customer, []).append(c)
-    window = timedelta(days=window_days)
     repeats: dict[str, Contact] = {}
     for calls in by_customer.values():
         calls.sort(key=lambda c: (c.time, c.call_id))
         for i, later in enumerate(calls):
             for earlier in reversed(calls[:i]):
-                if later.time - earlier.time > window:
+                if (later.time.date() - earlier.time.date()).days > window_days:
                     break
                 if later.matter and earlier.matter and later.matter != earlier.matter:
                     continue

@@ -9,7 +9,7 @@ signal                                  points
 fatal item hit (一票否决)                 100
 fatal rule hit waiting for review        60
 score below the pass line                the gap to the pass line, at most 50
-customer negativity (peak)               30 × peak (0..1)
+customer negativity (peak >= 0.5)        30 × peak (0..1)
 customer emotion worsened                15, +10 more when the customer ended angry
 agent lost temper                        20
 risk flag (media, regulator, lawyer...)  30 per kind, at most 60
@@ -39,6 +39,7 @@ PRIORITY_POINTS: dict[str, float] = {
     "fatal_pending": 60.0,
     "below_pass_max": 50.0,
     "negativity": 30.0,
+    "negativity_floor": 0.5,
     "worsened": 15.0,
     "ended_angry": 10.0,
     "agent_temper": 20.0,
@@ -93,7 +94,7 @@ def call_priority(result: Any, repeat_complaint: bool = False) -> tuple[float, l
 
     for item in score.items:
         if item.status == "fatal":
-            d = next((x for x in item.deductions if x.status == "deducted"), None)
+            d = next((x for x in item.deductions if x.status in ("fatal", "deducted")), None)
             reasons.append(Reason("fatal", f"一票否决: {item.name} ({', '.join(item.rules)})", PRIORITY_POINTS["fatal"], d.evidence if d else None))
     findings = result.inspection.findings
     pending_fatal = [f for f in findings if f.needs_review and f.rule in fatal_rules and f.kind == "violation"]
@@ -106,10 +107,9 @@ def call_priority(result: Any, repeat_complaint: bool = False) -> tuple[float, l
         ev = next((d.evidence for d in worst.deductions if d.points > 0), None) if worst else None
         reasons.append(Reason("below_pass", f"低于合格线: {score.score:g} < {score.pass_line:g}", round(gap, 1), ev))
     if emotion is not None:
-        if emotion.customer_peak > 0:
+        if emotion.customer_peak >= PRIORITY_POINTS["negativity_floor"]:
             pts = round(PRIORITY_POINTS["negativity"] * min(1.0, emotion.customer_peak), 1)
-            if pts >= 1:
-                reasons.append(Reason("negativity", f"客户负面情绪峰值 {emotion.customer_peak:.2f}", pts, _first(emotion.drivers)))
+            reasons.append(Reason("negativity", f"客户负面情绪峰值 {emotion.customer_peak:.2f}", pts, _first(emotion.drivers)))
         if emotion.trajectory == "worsened":
             pts = PRIORITY_POINTS["worsened"] + (PRIORITY_POINTS["ended_angry"] if emotion.customer_angry else 0.0)
             reasons.append(Reason("worsened", f"客户情绪恶化 (+{emotion.trajectory_delta:.2f})", pts, _first(emotion.drivers)))

@@ -442,7 +442,8 @@ def score_call(
                 hit_for_real = True
                 take = min(item.deduct, left)
                 left -= take
-                score.deductions.append(Deduction(f.rule, take, "deducted" if take > 0 else "capped", f.message, evidence))
+                status = "fatal" if item.fatal else ("deducted" if take > 0 else "capped")
+                score.deductions.append(Deduction(f.rule, take, status, f.message, evidence))
             score.deducted = item.points - left
             if hit_for_real and item.fatal:
                 score.status = "fatal"
