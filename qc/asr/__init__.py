@@ -220,7 +220,8 @@ def transcribe_files(
                 outcome.audio_seconds = transcript.audio.duration if transcript.audio else None
         except (AudioError, ValueError, OSError) as e:
             outcome.status, outcome.error = "failed", str(e) if str(e).startswith(str(f)) else f"{f}: {e}"
-            log.error("%s", outcome.error)
+            if progress is None:
+                log.error("%s", outcome.error)
         except Exception as e:  # a backend crash on one file must not stop the night
             outcome.status = "failed"
             outcome.error = f"{f}: transcription failed ({e.__class__.__name__}: {e}); rerun with -v and report it"
