@@ -1,0 +1,153 @@
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qc.report import write_reports
+from qc.results import save_call_result
+from scoring_cases import GOLDEN, load_cases
+
+REGEN = os.environ.get("QC_REGEN_GOLDEN") == "1"  # QC_REGEN_GOLDEN=1 pytest tests/test_report.py rewrites the goldens
+NIGHT = "2024-05-20"
+
+
+def _check_golden(name, text):
+    path = GOLDEN / "expected" / name
+    if REGEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing golden {path}; run QC_REGEN_GOLDEN=1 pytest {__file__}"
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from the golden file (regenerate if intended)"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("rep")
+    cases = load_cases()
+    audio = tmp / "audio" / "G02.wav"
+    audio.parent.mkdir()
+    audio.write_bytes(b"RIFF")
+    from qc.types import AudioInfo
+
+    cases[1].transcript.audio = AudioInfo(str(audio), "0" * 64, 11.0, 8000, 2, "wav")
+    rep = write_reports(cases, tmp / "out", night=NIGHT, db=tmp / "h.sqlite", calibration=2)
+    return rep, tmp / "out"
+
+
+def test_golden_scores_queue_and_exports(report):
+    rep, out = report
+    scores = {r["call_id"]: {k: r["score"][k] for k in ("score", "passed", "fatal", "fatal_items", "pending_review", "applicable", "earned")}
+              for r in json.loads((out / "night.json").read_text(encoding="utf-8"))["calls"]}
+    _check_golden("scores.json", json.dumps(scores, ensure_ascii=False, indent=1) + "\n")
+    _check_golden("queue.txt", "".join(f"{q.call_id} {q.priority:g} {'calibration' if q.calibration else ','.join(x.code for x in q.reasons)}\n" for q in rep.queue))
+    for name in ("calls.csv", "findings.csv", "queue.csv", "agents.csv"):
+        _check_golden(name, (out / name).read_text(encoding="utf-8-sig"))
+
+
+def test_exports_have_chinese_headers_and_are_redacted(report):
+    _, out = report
+    assert (out / "calls.csv").read_text(encoding="utf-8-sig").startswith("通话ID,坐席工号,班组,得分")
+    from openpyxl import load_workbook
+
+    wb = load_workbook(out / "night.xlsx", read_only=True)
+    assert wb.sheetnames == ["通话明细", "违规明细", "复核队列", "坐席"]
+    assert load_workbook(out / "agents.xlsx", read_only=True).sheetnames[0] == "坐席评分卡"
+    for path in list(out.rglob("*.html")) + list(out.glob("*.csv")) + [out / "night.json"]:
+        text = path.read_text(encoding="utf-8-sig")
+        assert "13812345678" not in text and "110101199003071234" not in text and "五六七八" not in text.replace("**** 五六七八", ""), path
+    g03 = (out / "calls" / "G03.html").read_text(encoding="utf-8")
+    assert "138****5678" in g03 and "&lt;b&gt;好的&lt;/b&gt;" in g03 and "<b>好的</b>" not in g03
+
+
+def test_no_redact_keeps_numbers(tmp_path):
+    write_reports(load_cases(), tmp_path, night=NIGHT, redact=False, call_pages=True)
+    assert "13812345678" in (tmp_path / "calls" / "G03.html").read_text(encoding="utf-8")
+    assert "13812345678" in (tmp_path / "findings.csv").read_text(encoding="utf-8-sig")
+
+
+def test_call_page_has_audio_and_jumps(report):
+    _, out = report
+    page = (out / "calls" / "G02.html").read_text(encoding="utf-8")
+    assert '<audio id="player"' in page and 'src="../../audio/G02.wav"' in page
+    assert 'class="jump" data-t="5.5"' in page  # the fatal finding jumps to 00:05
+    assert "一票否决" in page
+
+
+def test_repeat_contacts_and_fcr(report):
+    rep, out = report
+    assert {k: v.call_id for k, v in rep.repeats.items()} == {"G06": "G04"}
+    a102 = next(c for c in rep.agents if c.agent_id == "A102")
+    assert a102.fcr == 0.5 and a102.repeat_calls == 1  # G04 was not resolved: the customer called again
+    night = json.loads((out / "night.json").read_text(encoding="utf-8"))
+    assert {t["team"]: t["fcr"] for t in night["teams"]} == {"一组": 0.8, "二组": 1.0}
+    assert "重复投诉" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_trend_across_two_nights_and_rerun(tmp_path):
+    cases = load_cases()
+    db = tmp_path / "h.sqlite"
+    write_reports(cases[:5], tmp_path / "n1", night="2024-05-19", db=db)
+    write_reports(cases, tmp_path / "n2", night="2024-05-20", db=db)
+    rep = write_reports(cases, tmp_path / "n2", night="2024-05-20", db=db)  # re-run replaces
+    a101 = next(c for c in rep.agents if c.agent_id == "A101")
+    assert a101.trend == [("2024-05-19", 95.0, 2), ("2024-05-20", 96.7, 3)]
+    from qc.history import History
+
+    with History(db) as h:
+        card = h.agent_card("A101")
+        assert card.night == "2024-05-20" and card.trend == a101.trend
+
+
+def test_cli_report_agent_review(tmp_path, monkeypatch):
+    from cli import app
+
+    monkeypatch.chdir(tmp_path)
+    for r in load_cases():
+        save_call_result(r, tmp_path / "night")
+    runner = CliRunner()
+    res = runner.invoke(app, ["report", "night", "--out", "rep", "--night", NIGHT, "--db", "h.sqlite"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "rep" / "index.html").exists() and "4 to re-review" in res.output
+    res = runner.invoke(app, ["agent", "A101", "--db", "h.sqlite"])
+    assert res.exit_code == 0 and "96.7" in res.output and "ID01" in res.output, res.output
+    assert runner.invoke(app, ["agent", "A1O1", "--db", "h.sqlite"]).exit_code != 0
+    (tmp_path / "v.csv").write_text("call_id,rule,verdict,note\n" + "".join(f"G0{i},KNOW01,false_positive,\n" for i in range(5)), encoding="utf-8")
+    res = runner.invoke(app, ["review", "import", "v.csv", "--db", "h.sqlite"])
+    assert res.exit_code == 0 and "5 verdicts" in res.output
+    res = runner.invoke(app, ["report", "night", "--out", "rep", "--night", NIGHT, "--db", "h.sqlite"])
+    assert "误报过多" in (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((GOLDEN / "scorecard.yaml").read_text(encoding="utf-8").replace("[KNOW01]", "[KNOW1]"), encoding="utf-8")
+    res = runner.invoke(app, ["report", "night", "--out", "rep2", "--scorecard", str(bad), "--rules", str(Path(__file__).parent.parent / "rules")])
+    assert res.exit_code == 1 and "SC020" in res.output and "bad.yaml:" in res.output
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_night_report_renders_in_chromium(report, tmp_path):
+    _, out = report
+    flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    shots = Path(__file__).parent.parent / "out" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    for page, name in ((out / "index.html", "night.png"), (out / "agents" / "A201.html", "agent.png"), (out / "calls" / "G02.html", "call.png")):
+        dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+        assert dom.returncode == 0, dom.stderr[-2000:]
+        console = [l for l in dom.stderr.splitlines() if "CONSOLE" in l or "Uncaught" in l]
+        assert not console, console
+        if name == "night.png":
+            assert 'id="queue"' in dom.stdout and "agents/A201.html" in dom.stdout and "G02" in dom.stdout
+        if name == "agent.png":
+            assert "坐席评分卡" in dom.stdout and "FORBID01" in dom.stdout
+        shot = tmp_path / name
+        res = subprocess.run(flags + ["--window-size=1280,2000", f"--screenshot={shot}", page.as_uri()], capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0 and shot.stat().st_size > 20000, res.stderr[-2000:]
+        shutil.copy(shot, shots / name)
