@@ -90,6 +90,87 @@ def transcribe(
 # --- rules (issue 3) ---
 
 
+@rules_app.command("check")
+def rules_check(paths: List[Path] = typer.Argument(..., help="Rule files or folders.")) -> None:
+    """Validate rule files strictly; print every error as file:line:col: CODE message."""
+    from qc.rules import check_rules
+
+    n_errors = n_rules = 0
+    for path in paths:
+        rules, errors = check_rules(path)
+        n_rules += len(rules)
+        for e in errors:
+            typer.echo(str(e))
+        n_errors += len(errors)
+    if n_errors:
+        typer.echo(f"{n_errors} error(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{n_rules} rule(s) ok", err=True)
+
+
+@rules_app.command("test")
+def rules_test(
+    paths: List[Path] = typer.Argument(..., help="Rule files or folders."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print passing cases too."),
+) -> None:
+    """Run every rule's `tests:` cases; print failures with file:line; exit 1 on any mismatch."""
+    from qc.rules import check_rules, run_rule_tests
+
+    failed = total = 0
+    for path in paths:
+        rules, errors = check_rules(path)
+        for e in errors:
+            typer.echo(str(e))
+        failed += len(errors)
+        for result in run_rule_tests(rules):
+            total += 1
+            if not result.ok:
+                failed += 1
+            if verbose or not result.ok:
+                typer.echo(str(result))
+    typer.echo(f"{total - failed if failed <= total else 0}/{total} case(s) passed", err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("inspect")
+def inspect_cmd(
+    transcripts: List[Path] = typer.Argument(..., help="Transcript JSON files or folders of them."),
+    rules: Path = typer.Option(Path("rules"), "--rules", "-r", help="Rule file or folder."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write DIR/<call_id>.findings.json per call."),
+) -> None:
+    """Apply rules to transcripts; print findings as `CODE call_id@mm:ss role: message 「quote」`."""
+    from qc.rules import RuleFileError, inspect, load_rules
+    from qc.rules.report import finding_lines
+    from qc.transcript import TranscriptError, load_transcript, write_json_atomic
+    from qc.types import to_dict
+
+    try:
+        ruleset = load_rules(rules)
+    except RuleFileError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(1) from None
+    files: list[Path] = []
+    for p in transcripts:
+        files.extend(sorted(p.rglob("*.json")) if p.is_dir() else [p])
+    files = [f for f in files if not f.name.endswith(".findings.json")]
+    bad = 0
+    for f in files:
+        try:
+            transcript = load_transcript(f)
+        except TranscriptError as e:
+            typer.echo(f"error: {e}", err=True)
+            bad += 1
+            continue
+        result = inspect(transcript, ruleset)
+        for line in finding_lines(result):
+            typer.echo(line)
+        if out is not None:
+            write_json_atomic(to_dict(result), out / f"{transcript.call_id}.findings.json")
+    if bad:
+        raise typer.Exit(2)
+
+
 # --- emotion (issue 4) ---
 
 

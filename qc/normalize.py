@@ -193,13 +193,31 @@ def normalize_text(text: str) -> str:
     return normalize(text).text
 
 
+@lru_cache(maxsize=1)
+def _pinyin_dict() -> dict[int, str]:
+    # pypinyin's per-character table alone: importing the pypinyin package loads its phrase
+    # dictionary too (~0.6 s), which a homophone match on single characters does not need.
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or spec.origin is None:
+        raise ImportError("pypinyin is not installed; pip install pypinyin")
+    path = os.path.join(os.path.dirname(spec.origin), "pinyin_dict.py")
+    table_spec = importlib.util.spec_from_file_location("_qc_pinyin_dict", path)
+    module = importlib.util.module_from_spec(table_spec)  # type: ignore[arg-type]
+    table_spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module.pinyin_dict
+
+
 @lru_cache(maxsize=65536)
 def _syllable(ch: str) -> str:
-    if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
-        from pypinyin import Style, lazy_pinyin
-
-        return lazy_pinyin(ch, style=Style.NORMAL)[0]
-    return ch
+    readings = _pinyin_dict().get(ord(ch))
+    if not readings:
+        return ch
+    first = readings.split(",")[0]
+    plain = unicodedata.normalize("NFD", first)
+    return "".join(c for c in plain if not unicodedata.combining(c)).replace("ü", "v")
 
 
 def pinyin(norm_text: str) -> tuple[str, ...]:

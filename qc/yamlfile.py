@@ -299,6 +299,7 @@ def expect_type(value: Any, types: type | tuple[type, ...], pos: Pos, problems: 
     types = types if isinstance(types, tuple) else (types,)
     ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
     if not ok:
-        expected = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+        shown = tuple(t for t in types if not (t is int and float in types))
+        expected = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in shown)
         problems.add(pos, "YAML012", f"{what} must be {expected}, not {type_name(value)} ({value!r:.40})")
     return ok

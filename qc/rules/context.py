@@ -99,7 +99,9 @@ class CallContext:
             if self.emotion is not None and self.emotion.utterances:
                 self._emotions = list(self.emotion.utterances)
             else:
-                from qc.emotion import score_utterances
-
+                try:
+                    from qc.emotion import score_utterances
+                except ImportError as e:
+                    raise NotApplicable(f"no CallEmotion given and the emotion stage cannot be imported ({e})") from None
                 self._emotions = list(score_utterances(self.transcript))
         return self._emotions

@@ -76,6 +76,7 @@ def check_rules(path: str | Path) -> tuple[RuleSet, list[YamlError]]:
     """Load rules and return them with every problem found (an empty list when the files are clean)."""
     problems = Problems()
     rules: list[Rule] = []
+    ids: list[tuple[str, str, Pos]] = []  # (attr, value, where) of every rule, valid or not
     files = rule_files(path)
     if not files:
         problems.add(Pos(str(path), 1, 1), "RUL000", "no rule files (*.yaml) here")
@@ -86,8 +87,8 @@ def check_rules(path: str | Path) -> tuple[RuleSet, list[YamlError]]:
             problems.extend(e.errors)
             continue
         problems.extend(doc.errors)
-        rules.extend(_load_file(doc.data, doc.path, problems))
-    _check_unique(rules, problems)
+        rules.extend(_load_file(doc.data, doc.path, problems, ids))
+    _check_unique(ids, problems)
     errors = sorted(problems.errors, key=lambda e: (e.pos.file, e.pos.line, e.pos.col, e.code))
     return RuleSet(rules, [str(f) for f in files]), errors
 
@@ -104,21 +105,17 @@ def load_rules(path: str | Path) -> RuleSet:
     return rules
 
 
-def _check_unique(rules: list[Rule], problems: Problems) -> None:
-    for attr in ("code", "name"):
-        seen: dict[str, Rule] = {}
-        for r in rules:
-            other = seen.get(getattr(r, attr))
-            if other is not None:
-                problems.add(
-                    Pos(r.file, r.line, 1 if attr == "code" else 1), "RUL001",
-                    f"duplicate rule {attr} {getattr(r, attr)!r} (also at {other.file}:{other.line})",
-                )
-            else:
-                seen[getattr(r, attr)] = r
+def _check_unique(ids: list[tuple[str, str, Pos]], problems: Problems) -> None:
+    seen: dict[tuple[str, str], Pos] = {}
+    for attr, value, pos in ids:
+        first = seen.get((attr, value))
+        if first is not None:
+            problems.add(pos, "RUL001", f"duplicate rule {attr} {value!r} (also at {first.file}:{first.line})")
+        else:
+            seen[(attr, value)] = pos
 
 
-def _load_file(data: Any, file: str, problems: Problems) -> list[Rule]:
+def _load_file(data: Any, file: str, problems: Problems, ids: list[tuple[str, str, Pos]]) -> list[Rule]:
     if data is None:
         problems.add(Pos(file, 1, 1), "YAML011", "empty file; expected `rules:` with a list of rules")
         return []
@@ -136,6 +133,9 @@ def _load_file(data: Any, file: str, problems: Problems) -> list[Rule]:
         if not isinstance(item, YMap):
             problems.add(items.where(n), "YAML012", f"each rule is a mapping, not {type_name(item)}")
             continue
+        for attr in ("code", "name"):
+            if isinstance(item.get(attr), str):
+                ids.append((attr, item[attr], item.where(attr)))
         rule = _load_rule(item, file, problems)
         if rule is not None:
             out.append(rule)

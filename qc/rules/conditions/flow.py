@@ -16,6 +16,9 @@ def _merge(hit_lists: list[list[Hit]]) -> list[Hit]:
     for hits in hit_lists:
         for h in hits:
             seen.setdefault((h.utterance, h.span, h.start), h)
+    if any(h.utterance is not None for h in seen.values()):
+        # whole-call hits (metadata, "absent") add nothing to evidence that points at utterances
+        seen = {k: h for k, h in seen.items() if h.utterance is not None}
     return sorted(seen.values(), key=lambda h: (-1 if h.utterance is None else h.utterance, h.span or (0, 0)))
 
 
