@@ -372,3 +372,19 @@ def test_engine_imports_no_asr_or_heavy_modules():
             "print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_shipped_rules_validate_against_json_schema():
+    import jsonschema
+    import yaml
+
+    schema = json.loads((ROOT / "qc" / "schemas" / "rules.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    for f in sorted((ROOT / "rules").glob("*.yaml")):
+        data = yaml.safe_load(f.read_text(encoding="utf-8"))
+        errors = list(validator.iter_errors(data))
+        assert not errors, (f, errors[0].message)
+    bad = {"rules": [{"code": "X01", "name": "a.b", "description": {"what": "w", "why": "y"}, "category": "服务规范",
+                      "severity": "minor", "polarity": "forbidden", "message": "m", "match": {"type": "keyword", "anyy": ["a"]},
+                      "tests": []}]}
+    assert list(validator.iter_errors(bad))
