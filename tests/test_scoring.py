@@ -181,3 +181,14 @@ def test_verdict_import_and_precision(tmp_path):
         bad.write_text("call_id,rule,verdict\nC1,OPEN01,maybe\n", encoding="utf-8")
         with pytest.raises(HistoryError, match=r"bad.csv:2: verdict 'maybe'"):
             h.import_verdicts(bad)
+
+
+def test_shipped_scorecards_match_the_json_schema():
+    import json
+
+    import jsonschema
+    import yaml
+
+    schema = json.loads((ROOT / "qc/schemas/scorecard.schema.json").read_text(encoding="utf-8"))
+    for path in [ROOT / "scorecards/default.yaml", GOLDEN / "scorecard.yaml"]:
+        jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), schema)
