@@ -135,7 +135,7 @@ class Transcriber:
                     u.role = role
             roles_inferred = True
         else:
-            for ch, x in enumerate(channels):
+            for ch, x in enumerate(_gate_bleed(channels)):
                 role = roles[ch] if ch < len(roles) else "unknown"
                 utterances.extend(self._channel_utterances(x, ch, role, dropped))
             utterances = _drop_crosstalk(utterances, channels)
@@ -199,6 +199,34 @@ def _distinct_channels(x: np.ndarray) -> list[np.ndarray]:
     if len(chans) == 2 and np.max(np.abs(chans[0] - chans[1])) < 1e-3:
         return [chans[0]]
     return chans
+
+
+def _gate_bleed(chans: list[np.ndarray], ratio: float = 0.1, frame: int = 320) -> list[np.ndarray]:
+    """Silence a channel where it is >20 dB below another one: line echo / crosstalk, not speech.
+
+    Telephone stereo recordings often carry a faint copy of the other party (hybrid echo).
+    Whisper would transcribe it as the wrong speaker; a double-talk customer is far louder
+    than an echo, so this keeps real overlaps.
+    """
+    if len(chans) < 2:
+        return chans
+    n = min(len(c) for c in chans) // frame * frame
+    if n == 0:
+        return chans
+    rms = np.stack([np.sqrt(np.mean(c[:n].reshape(-1, frame) ** 2, axis=1)) for c in chans])
+    out = []
+    for i, c in enumerate(chans):
+        others = np.delete(rms, i, axis=0).max(axis=0)
+        quiet = (rms[i] < ratio * others) & (others > 1e-3)
+        # widen by one frame each side so the edges of an echo go too
+        quiet = quiet | np.r_[quiet[1:], False] | np.r_[False, quiet[:-1]]
+        if not quiet.any():
+            out.append(c)
+            continue
+        gated = c.copy()
+        gated[:n].reshape(-1, frame)[quiet] = 0.0
+        out.append(gated)
+    return out
 
 
 def _split_at_pauses(seg: RawSegment, gap: float) -> list[RawSegment]:
