@@ -14,6 +14,13 @@ def in_role(ctx: Any, scope: tuple[int, ...], role: str | None) -> tuple[int, ..
     """The utterances of ``scope`` spoken by ``role`` (all of them for None / "any")."""
     if role is None or role == "any":
         return scope
+    if scope is ctx.all:  # the common case: cache per call
+        cache = ctx.__dict__.setdefault("_by_role", {})
+        got = cache.get(role)
+        if got is None:
+            roles = ctx.roles
+            got = cache[role] = tuple(i for i in scope if roles[i] == role)
+        return got
     roles = ctx.roles
     return tuple(i for i in scope if roles[i] == role)
 

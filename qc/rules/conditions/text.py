@@ -46,7 +46,128 @@ def _prepare_keyword(params: dict, report: Report) -> dict:
         params["_pinyin"] = {w: conv(pinyin(w)) for w in (*words, *params["near"]) if len(w) >= max(2, 2 * h + 1)}
     else:
         params["_pinyin"] = {}
+    params["_rx"] = _alternation(words) if words else None
+    params["_py_rx"] = _alternation(" " + " ".join(p) + " " for p in params["_pinyin"].values()) if h == 0 else None
+    params["_exclude_rx"] = _alternation(params["exclude"]) if params["exclude"] else None
     return params
+
+
+def _alternation(words):
+    """One compiled search for many literal phrases (longest first). Literals cannot backtrack."""
+    import re
+
+    words = sorted(set(words), key=len, reverse=True)
+    return re.compile("|".join(re.escape(w) for w in words)) if words else None
+
+
+def _pinyin_line(ctx: Any, i: int, fuzzy: bool) -> tuple[str, list[int]]:
+    """Syllables of utterance ``i`` joined as " ji zhu ben ren ", with each syllable's offset."""
+    cache = ctx.__dict__.setdefault("_pinyin_lines", {})
+    key = (i, fuzzy)
+    got = cache.get(key)
+    if got is None:
+        syl = ctx.pinyin(i, fuzzy)
+        offsets, pos = [], 0
+        for x in syl:
+            offsets.append(pos)
+            pos += len(x) + 1
+        got = cache[key] = (" " + " ".join(syl) + " ", offsets)
+    return got
+
+
+def _joined(ctx: Any, idx: tuple[int, ...], kind: str, fuzzy: bool = False) -> tuple[str, list[int]]:
+    """The texts (or pinyin lines) of ``idx`` joined by NUL, with each one's start; cached per call."""
+    cache = ctx.__dict__.setdefault("_joined", {})
+    key = (idx, kind, fuzzy)
+    got = cache.get(key)
+    if got is None:
+        parts = [ctx.text(i) for i in idx] if kind == "text" else [_pinyin_line(ctx, i, fuzzy)[0] for i in idx]
+        starts, pos = [], 0
+        for p in parts:
+            starts.append(pos)
+            pos += len(p) + 1
+        got = cache[key] = ("\x00".join(parts), starts)
+    return got
+
+
+def _any_joined(ctx: Any, idx: tuple[int, ...], rx, py_rx, homophone, fuzzy, py, unless_in) -> list[Hit]:
+    """`any` with one phrase needed: one regex pass over the whole scope instead of one per utterance."""
+    import bisect
+
+    if not idx:
+        return []
+    joined, starts = _joined(ctx, idx, "text")
+    first: dict[int, tuple[int, int]] = {}
+    for m in rx.finditer(joined):
+        k = bisect.bisect_right(starts, m.start()) - 1
+        i = idx[k]
+        if i in first:
+            continue
+        s, e = m.start() - starts[k], m.end() - starts[k]
+        if unless_in and _inside(ctx.text(i), s, e, unless_in):
+            continue
+        first[i] = (s, e)
+    if homophone is not None and py:
+        rest = tuple(i for i in idx if i not in first)
+        if py_rx is not None and rest:
+            line, lstarts = _joined(ctx, rest, "pinyin", fuzzy)
+            for m in py_rx.finditer(line):
+                k = bisect.bisect_right(lstarts, m.start()) - 1
+                i = rest[k]
+                if i in first:
+                    continue
+                offsets = _pinyin_line(ctx, i, fuzzy)[1]
+                s = bisect.bisect_left(offsets, m.start() - lstarts[k])
+                e = s + m.group(0).count(" ") - 1
+                if unless_in and _inside(ctx.text(i), s, e, unless_in):
+                    continue
+                first[i] = (s, e)
+        elif rest:
+            for i in rest:
+                for w in py:
+                    span = _find(ctx, i, w, homophone, fuzzy, py, unless_in)
+                    if span is not None:
+                        first[i] = span
+                        break
+    hits = []
+    for i in sorted(first):
+        s, e = first[i]
+        hits.append(Hit(i, ctx.norm(i).original_span(s, e), value=ctx.text(i)[s:e]))
+    return hits
+
+
+def _any_spans(ctx: Any, i: int, rx, py_rx, need: int, homophone, fuzzy, py, unless_in) -> list[tuple[int, int]]:
+    """Spans of up to ``need`` distinct phrases (exact first, then by pinyin) in utterance ``i``."""
+    text = ctx.text(i)
+    found: dict[str, tuple[int, int]] = {}
+    for m in rx.finditer(text):
+        if unless_in and _inside(text, m.start(), m.end(), unless_in):
+            continue
+        found.setdefault(m.group(0), m.span())
+        if len(found) >= need:
+            return list(found.values())
+    if homophone is None or not py:
+        return list(found.values())
+    if py_rx is not None:  # distance 0: one regex over the joined syllables
+        line, offsets = _pinyin_line(ctx, i, fuzzy)
+        import bisect
+
+        for m in py_rx.finditer(line):
+            s = bisect.bisect_left(offsets, m.start())
+            e = s + m.group(0).count(" ") - 1
+            if unless_in and _inside(text, s, e, unless_in):
+                continue
+            found.setdefault("py:" + m.group(0), (s, e))
+            if len(found) >= need:
+                break
+        return list(found.values())
+    for w in py:
+        if len(found) >= need:
+            break
+        span = _find(ctx, i, w, homophone, fuzzy, py, unless_in)
+        if span is not None:
+            found.setdefault(w, span)
+    return list(found.values())
 
 
 def _find(ctx: Any, i: int, word: str, homophone: int | None, fuzzy: bool, py: dict, unless_in: tuple) -> tuple[int, int] | None:
@@ -93,6 +214,9 @@ def keyword(
     homophone: int | None = None,
     fuzzy_sounds: bool = False,
     _pinyin: dict | None = None,
+    _rx: Any = None,
+    _py_rx: Any = None,
+    _exclude_rx: Any = None,
 ) -> list[Hit]:
     """Phrases in an utterance: ``any`` (one of them; ``at_least`` N distinct ones), ``all`` (every one
     in the same utterance), or ``none`` (a whole-scope hit when no utterance has any of them).
@@ -106,7 +230,17 @@ def keyword(
     hits: list[Hit] = []
     for i in in_role(ctx, scope, role):
         text = ctx.text(i)
-        if exclude and _has_any(ctx, i, exclude, homophone, fuzzy_sounds, py):
+        if exclude and (_exclude_rx.search(text) or homophone is not None and _has_any(ctx, i, exclude, homophone, fuzzy_sounds, py)):
+            continue
+        if not all and not near and need == 1 and none is None and not exclude:
+            return _any_joined(ctx, in_role(ctx, scope, role), _rx, _py_rx, homophone, fuzzy_sounds, py, unless_in or ())
+        if not all and not near:
+            spans = _any_spans(ctx, i, _rx, _py_rx, need, homophone, fuzzy_sounds, py, unless_in or ())
+            if len(spans) >= need:
+                if none is not None:
+                    return []
+                s, e = min(spans)
+                hits.append(Hit(i, ctx.norm(i).original_span(s, e), value=text[s:e]))
             continue
         spans = []
         for w in words:
