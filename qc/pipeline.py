@@ -1,0 +1,268 @@
+"""The per-call stage chain that every batch engine runs.
+
+    job -> decode -> transcribe (cached) -> emotion -> rules -> scoring -> CallResult
+
+:class:`CallPipeline` holds what is expensive to build (rules, scorecard, the Whisper model) and is
+made once per worker process or Ray actor; :meth:`CallPipeline.run` processes one :class:`CallJob`
+and never raises for a bad call: the failure comes back in the :class:`CallOutcome` with a reason.
+No stage knows which engine runs it, so the local and the Ray engines give identical results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CallJob", "CallOutcome", "PipelineConfig", "CallPipeline", "config_fingerprint", "job_fingerprint"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CallJob:
+    """One call to process: a recording (``kind="audio"``) or a transcript JSON (``kind="transcript"``)."""
+
+    call_id: str
+    source: str
+    kind: str = "audio"
+    agent_id: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CallOutcome:
+    """What happened to one call.
+
+    ``status`` is "scored" or "failed" (the driver adds "resumed" for calls finished by an earlier
+    run). ``result`` is the :class:`qc.results.CallResult` as a dict (JSON-ready) when scored.
+    ``asr_seconds`` is the time spent recognising speech (0 on a cache hit); ``seconds`` the
+    whole call.
+    """
+
+    call_id: str
+    source: str
+    kind: str
+    status: str
+    error: str | None = None
+    result: dict[str, Any] | None = None
+    audio_seconds: float = 0.0
+    asr_seconds: float = 0.0
+    seconds: float = 0.0
+    from_cache: bool = False
+    skipped_checks: dict[str, str] = field(default_factory=dict)
+
+    def to_row(self) -> dict[str, Any]:
+        """A flat, Arrow-friendly dict (the result travels as JSON text)."""
+        row = asdict(self)
+        row["result"] = json.dumps(self.result, ensure_ascii=False) if self.result is not None else ""
+        row["skipped_checks"] = json.dumps(self.skipped_checks, ensure_ascii=False)
+        row["error"] = self.error or ""
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> CallOutcome:
+        return cls(
+            call_id=str(row["call_id"]),
+            source=str(row["source"]),
+            kind=str(row["kind"]),
+            status=str(row["status"]),
+            error=str(row["error"]) or None,
+            result=json.loads(row["result"]) if row["result"] else None,
+            audio_seconds=float(row["audio_seconds"]),
+            asr_seconds=float(row["asr_seconds"]),
+            seconds=float(row["seconds"]),
+            from_cache=bool(row["from_cache"]),
+            skipped_checks=json.loads(row["skipped_checks"]) if row["skipped_checks"] else {},
+        )
+
+
+@dataclass
+class PipelineConfig:
+    """Everything a worker needs to build its :class:`CallPipeline` (plain data, picklable).
+
+    ``asr_options`` go to :func:`qc.asr.load_transcriber` (language, beam_size, vad, ...);
+    ``cpu_threads`` is the per-worker thread budget for the model (0 lets it choose).
+    """
+
+    rules: str = "rules/"
+    scorecard: str | None = None
+    backend: str = "faster-whisper"
+    model: str | None = None
+    asr_options: dict[str, Any] = field(default_factory=dict)
+    channel_map: tuple[str, ...] | None = None
+    cache_dir: str | None = None
+    force_asr: bool = False
+    cpu_threads: int = 0
+    device: str = "cpu"
+
+
+def _hash_files(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(str(p.name).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def config_fingerprint(config: PipelineConfig) -> str:
+    """A hash of what decides a call's result besides its input: rule files, scorecard, ASR settings.
+
+    A finished call is reused by a later run only when this is unchanged (edit a rule and the night
+    is re-inspected, from cached transcripts).
+    """
+    from qc.rules import rule_files
+    from qc.scoring import default_scorecard_path
+
+    card = Path(config.scorecard) if config.scorecard else default_scorecard_path()
+    blob = {
+        "rules": _hash_files(rule_files(config.rules)),
+        "scorecard": _hash_files([card]),
+        "asr": [config.backend, config.model, sorted(config.asr_options.items()), config.channel_map],
+    }
+    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def job_fingerprint(job: CallJob, config_hash: str) -> str:
+    """A hash of one call's input file, its metadata and the configuration."""
+    from qc.ingest import file_sha256
+
+    blob = {"input": file_sha256(job.source), "call": [job.call_id, job.agent_id, job.meta], "config": config_hash}
+    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class CallPipeline:
+    """The stages for one worker: rules, scorecard and the transcriber are loaded once.
+
+    Args:
+        config: what to load. The Whisper model itself loads on the first call that needs
+            it, so a night of cached or text-only calls never loads it.
+
+    Raises:
+        qc.rules.RuleFileError: the rules do not load (a usage error: nothing can be scored).
+        qc.scoring.ScorecardError: the scorecard does not load.
+    """
+
+    def __init__(self, config: PipelineConfig):
+        from qc.rules import load_rules
+        from qc.scoring import default_scorecard_path, load_scorecard
+
+        self.config = config
+        self.rules = load_rules(config.rules)
+        self.scorecard = load_scorecard(config.scorecard or default_scorecard_path(), self.rules)
+        self._transcriber = None
+        self._cache = None
+
+    @property
+    def transcriber(self):
+        if self._transcriber is None:
+            from qc.asr import load_transcriber
+
+            c = self.config
+            options = dict(c.asr_options)
+            if c.backend in ("faster-whisper", "faster_whisper", "ct2"):
+                options.setdefault("cpu_threads", c.cpu_threads)
+                options.setdefault("device", c.device)
+            elif c.cpu_threads:
+                options.setdefault("threads", c.cpu_threads)
+            self._transcriber = load_transcriber(c.backend, c.model, **options)
+        return self._transcriber
+
+    @property
+    def cache(self):
+        if self._cache is None:
+            from qc.cache import TranscriptCache
+
+            self._cache = TranscriptCache(Path(self.config.cache_dir) / "transcripts" if self.config.cache_dir else None)
+        return self._cache
+
+    def run(self, job: CallJob) -> CallOutcome:
+        """Process one call; a bad call comes back as ``status="failed"`` with the reason."""
+        t0 = time.perf_counter()
+        outcome = CallOutcome(call_id=job.call_id, source=job.source, kind=job.kind, status="failed")
+        try:
+            if job.kind == "audio":
+                transcript, audio = self._from_audio(job, outcome)
+            else:
+                transcript, audio = self._from_transcript(job), None
+            result = self.score(transcript, audio)
+            outcome.result = result.to_dict()
+            outcome.status = "scored"
+            if transcript.duration:
+                outcome.audio_seconds = float(transcript.duration) if job.kind == "audio" else 0.0
+            if audio is None:
+                outcome.skipped_checks = dict(result.inspection.not_applicable)
+        except Exception as e:  # one bad call must never stop the night
+            outcome.error = _reason(job, e)
+            level = logging.DEBUG if isinstance(e, ValueError) else logging.WARNING
+            log.log(level, "%s failed", job.source, exc_info=True)
+        outcome.seconds = round(time.perf_counter() - t0, 4)
+        outcome.asr_seconds = round(outcome.asr_seconds, 4)
+        return outcome
+
+    def score(self, transcript, audio=None):
+        """Emotion -> rules -> scoring for one transcript; returns a :class:`qc.results.CallResult`."""
+        from qc.emotion import analyze_call
+        from qc.results import CallResult
+        from qc.rules import inspect
+        from qc.scoring import score_call
+
+        emotion = analyze_call(transcript, audio)
+        inspection = inspect(transcript, self.rules, emotion=emotion)
+        score = score_call(transcript, inspection, emotion, self.scorecard)
+        return CallResult(transcript=transcript, inspection=inspection, emotion=emotion, score=score)
+
+    def _from_audio(self, job: CallJob, outcome: CallOutcome):
+        from qc.asr import transcribe_call
+        from qc.ingest import AudioError, CallMeta, decode_audio
+
+        audio = decode_audio(job.source)
+        if audio.duration <= 0:
+            raise AudioError(f"{job.source}: no audio samples; re-export the recording")
+        outcome.audio_seconds = audio.duration
+        peak = float(abs(audio.samples).max()) if audio.samples.size else 0.0
+        if peak < 1e-3:
+            raise AudioError(
+                f"{job.source}: silent recording ({audio.duration:.1f} s, peak {20 * _log10(peak):.0f} dBFS); "
+                "check the recorder's input or the channel mapping"
+            )
+        call = CallMeta(call_id=job.call_id, agent_id=job.agent_id, meta=dict(job.meta))
+        t = time.perf_counter()
+        transcript, cached = transcribe_call(
+            job.source, self.transcriber, call, self.config.channel_map, self.cache, self.config.force_asr
+        )
+        outcome.from_cache = cached
+        outcome.asr_seconds = 0.0 if cached else time.perf_counter() - t
+        if not transcript.utterances:
+            raise AudioError(
+                f"{job.source}: no speech recognised in {audio.duration:.1f} s of audio; "
+                "listen to it: it may be silence, music on hold or a fax tone"
+            )
+        return transcript, audio
+
+    def _from_transcript(self, job: CallJob):
+        from qc.transcript import load_transcript
+
+        transcript = load_transcript(job.source)
+        transcript.call_id = job.call_id
+        if job.agent_id and not transcript.agent_id:
+            transcript.agent_id = job.agent_id
+        transcript.meta = {**job.meta, **transcript.meta}
+        return transcript
+
+
+def _log10(x: float) -> float:
+    import math
+
+    return math.log10(max(x, 1e-10))
+
+
+def _reason(job: CallJob, e: BaseException) -> str:
+    text = str(e).strip() or e.__class__.__name__
+    if isinstance(e, ValueError):  # AudioError, TranscriptError...: already a user-facing message
+        return text if text.startswith(job.source) else f"{job.source}: {text}"
+    return f"{job.source}: {e.__class__.__name__}: {text} (a bug or a resource problem; rerun with -v and report it)"
