@@ -320,5 +320,50 @@ def review_import(
 # --- night batch (issue 6) ---
 
 
+@app.command("score")
+def score(
+    inputs: List[Path] = typer.Argument(..., help="Recordings or folders of them; or folders of transcript JSON."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for calls/*.json, the report and night_summary.json."),
+    meta: Optional[Path] = typer.Option(None, "--meta", help="calls.csv: call_id, agent_id, agent_name, team, started_at, ..."),
+    pattern: Optional[str] = typer.Option(None, help="File name pattern when there is no calls.csv, e.g. '{agent_id}_{call_id}.wav'."),
+    rules: Path = typer.Option(Path("rules"), "--rules", help="Rule file or folder."),
+    scorecard: Optional[Path] = typer.Option(None, "--scorecard", help="Scorecard YAML (default: scorecards/default.yaml)."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Worker processes (or Ray actors), each with one Whisper model."),
+    engine: str = typer.Option("local", "--engine", help="local (processes on this machine) or ray."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (default: a local Ray instance)."),
+    backend: str = typer.Option("faster-whisper", help="faster-whisper (default, fast) or openai-whisper."),
+    model: Optional[str] = typer.Option(None, help="ASR model name or local path; default: offline Whisper base."),
+    channel_map: str = typer.Option("agent,customer", help="Role of each stereo channel, left first."),
+    beam_size: int = typer.Option(5, help="Beam size (1 = greedy, faster, a little less accurate)."),
+    force: bool = typer.Option(False, "--force", help="Score every call again, even those a previous run finished."),
+    db: Optional[Path] = typer.Option(Path(DEFAULT_DB), "--db", help="History database (trends, repeat contacts, verdicts)."),
+    no_history: bool = typer.Option(False, "--no-history", help="Do not read or write the history database."),
+    no_report: bool = typer.Option(False, "--no-report", help="Score only; write the report later with qc report."),
+) -> None:
+    """Score a night: transcribe (cached), inspect, emotion, score, then write the report.
+
+    Exit status: 0 every call scored, 1 some calls failed (the rest are scored and reported),
+    2 usage error, 130 interrupted (finished calls are kept; run again to resume).
+    """
+    from qc.batch import UsageError, console_progress, score_night
+
+    try:
+        with console_progress() as progress:
+            summary = score_night(
+                inputs, out, meta=meta, pattern=pattern, rules=rules, scorecard=scorecard, workers=workers,
+                engine=engine, address=address, backend=backend, model=model, channel_map=channel_map,
+                asr_options={"beam_size": beam_size}, force=force, report=not no_report,
+                report_options={"db": None if no_history else db}, progress=progress,
+            )
+    except UsageError as e:
+        _fail(str(e))
+    except KeyboardInterrupt:
+        typer.echo("interrupted: finished calls are saved; run the same command again to resume", err=True)
+        raise typer.Exit(130)
+    for line in summary.lines():
+        typer.echo(line, err=line.startswith("FAILED"))
+    raise typer.Exit(summary.exit_code)
+
+
 if __name__ == "__main__":
     app()
