@@ -174,6 +174,50 @@ def inspect_cmd(
 # --- emotion (issue 4) ---
 
 
+@emotion_app.command("score")
+def emotion_score(
+    transcripts: List[Path] = typer.Argument(..., help="Transcript JSON files.", exists=False),
+    model: Optional[Path] = typer.Option(None, "--model", help="Text model file or folder from `qc emotion train` (default: $QC_EMOTION_MODEL or the shipped model)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one CallEmotion JSON object per line instead of the summary."),
+) -> None:
+    """Print each call's emotion summary: negativity, trajectory, volatility, complaint, risks, drivers."""
+    import json
+
+    from qc.emotion import analyze_call, summary_lines
+    from qc.transcript import TranscriptError, load_transcript
+    from qc.types import to_dict
+
+    for path in transcripts:
+        try:
+            transcript = load_transcript(path)
+            call = analyze_call(transcript, model=model)
+        except (TranscriptError, FileNotFoundError) as e:
+            _fail(str(e))
+        if as_json:
+            typer.echo(json.dumps(to_dict(call), ensure_ascii=False))
+        else:
+            typer.echo("\n".join(summary_lines(call)))
+
+
+@emotion_app.command("train")
+def emotion_train(
+    labels: Path = typer.Argument(..., help="CSV with columns text,label (negative/neutral/positive, or 1 positive / 0 negative)."),
+    out: Path = typer.Option(..., "--out", help="Folder for the recalibrated text_model.npz."),
+    base: Optional[Path] = typer.Option(None, "--base", help="Model to start from (default: $QC_EMOTION_MODEL or the shipped model)."),
+) -> None:
+    """Recalibrate the text emotion model on your team's own labelled utterances."""
+    from qc.emotion.train import LabelFileError, recalibrate
+
+    try:
+        report = recalibrate(labels, out, base=base)
+    except (LabelFileError, FileNotFoundError) as e:
+        _fail(str(e))
+    typer.echo(f"trained on {report.rows} labelled utterances -> {report.out}")
+    if report.accuracy_before is not None:
+        typer.echo(f"held-out accuracy ({report.heldout} rows): {report.accuracy_before:.3f} before, {report.accuracy_after:.3f} after")
+    typer.echo(f"use it with: qc emotion score --model {out} ...  or  export QC_EMOTION_MODEL={out}")
+
+
 # --- scoring, reports, history, review (issue 5) ---
 
 scorecard_app = typer.Typer(help="Check scorecard files (for CI).", no_args_is_help=True)
