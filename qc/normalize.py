@@ -20,6 +20,7 @@ OpenCC and pypinyin are imported on first use.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -125,31 +126,57 @@ def _convert_run(run: str, after: str) -> str | None:
     return "".join(str(_DIGITS[ch]) for ch in run)
 
 
+# Every start position of every protected word, overlaps included: at one position the longest word
+# is tried first, and any shorter word matching there is its prefix, so the union is the same.
+_WORDS_AT = re.compile("(?=(" + "|".join(map(re.escape, sorted(_WORDS, key=len, reverse=True))) + "))")
+
+
 def _protected(chars: list[str]) -> list[bool]:
     joined = "".join(chars)
     keep = [False] * len(chars)
-    for word in _WORDS:
-        start = joined.find(word)
-        while start >= 0:
-            for k in range(start, start + len(word)):
-                keep[k] = True
-            start = joined.find(word, start + 1)
+    for m in _WORDS_AT.finditer(joined):
+        start = m.start()
+        for k in range(start, start + len(m.group(1))):
+            keep[k] = True
     return keep
+
+
+class _CharTable(dict):
+    """Memo of :func:`_char` as a plain dict (a lookup per character is the hot path)."""
+
+    def __missing__(self, c: str) -> str:
+        v = self[c] = _char(c)
+        if len(v) > 1:
+            _EXPANDING.add(c)
+        return v
+
+
+_CHARS = _CharTable()
+_EXPANDING: set[str] = set()  # characters NFKC turns into several (㎏ -> kg, ½ -> 1⁄2)
 
 
 @lru_cache(maxsize=8192)
 def normalize(text: str) -> NormText:
     """Normalise text for matching (see the module docstring), keeping the map back to ``text``."""
-    chars: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for i, c in enumerate(text):
-        for ch in _char(c):
-            chars.append(ch)
-            starts.append(i)
-            ends.append(i + 1)
-    if not _NUMERAL_CHARS.isdisjoint(chars):
-        chars, starts, ends = _numbers(chars, starts, ends)
+    table = _CHARS
+    out = [table[c] for c in text]
+    if _EXPANDING.isdisjoint(text):  # each character became one or none: the usual case
+        starts = [i for i, o in enumerate(out) if o]
+        joined = "".join(out)
+        if _NUMERAL_CHARS.isdisjoint(joined):
+            return NormText(joined, tuple(starts), tuple([i + 1 for i in starts]))
+        chars = list(joined)
+        ends = [i + 1 for i in starts]
+    else:
+        chars, starts, ends = [], [], []
+        for i, o in enumerate(out):
+            for ch in o:
+                chars.append(ch)
+                starts.append(i)
+                ends.append(i + 1)
+        if _NUMERAL_CHARS.isdisjoint(chars):
+            return NormText("".join(chars), tuple(starts), tuple(ends))
+    chars, starts, ends = _numbers(chars, starts, ends)
     return NormText("".join(chars), tuple(starts), tuple(ends))
 
 

@@ -44,7 +44,7 @@ class CallContext:
 
     transcript: Transcript
     emotion: CallEmotion | None = None
-    _norm: list[NormText | None] = field(default_factory=list)
+    _norm: list[NormText] = field(default_factory=list)
     _pinyin: dict[tuple[int, bool], tuple[str, ...]] = field(default_factory=dict)
     _emotions: list[UtteranceEmotion] | None = None
     _agent_first: float | None | bool = False
@@ -52,17 +52,34 @@ class CallContext:
     def __post_init__(self) -> None:
         self.utterances = self.transcript.utterances
         self.roles = [u.role for u in self.utterances]
-        self._norm = [None] * len(self.utterances)
+        # every utterance is normalised once, up front: nearly every rule reads nearly every utterance
+        self._norm = [normalize(u.text) for u in self.utterances]
+        self.texts = [n.text for n in self._norm]
         self.all = tuple(range(len(self.utterances)))
+        self._has_timing = self.transcript.has_timing
+        #: per-call memo for conditions (per-utterance results, joined texts), keyed by the condition
+        self.memo: dict = {}
 
     def norm(self, i: int) -> NormText:
-        n = self._norm[i]
-        if n is None:
-            n = self._norm[i] = normalize(self.utterances[i].text)
-        return n
+        return self._norm[i]
 
     def text(self, i: int) -> str:
-        return self.norm(i).text
+        return self.texts[i]
+
+    def joined(self, idx: tuple[int, ...]) -> tuple[str, list[int]]:
+        """The normalised texts of ``idx`` joined by newlines (which normalised text never holds), with
+        each one's start offset; cached per call. One regex pass over it finds what one pass per
+        utterance would, for patterns that cannot match a newline (see ``common.joinable``)."""
+        key = ("joined", idx)
+        got = self.memo.get(key)
+        if got is None:
+            texts = self.texts
+            starts, pos = [], 0
+            for i in idx:
+                starts.append(pos)
+                pos += len(texts[i]) + 1
+            got = self.memo[key] = ("\n".join([texts[i] for i in idx]), starts)
+        return got
 
     def pinyin(self, i: int, fuzzy: bool = False) -> tuple[str, ...]:
         key = (i, fuzzy)
@@ -78,7 +95,7 @@ class CallContext:
 
     @property
     def has_timing(self) -> bool:
-        return self.transcript.has_timing
+        return self._has_timing
 
     def require_timing(self, what: str) -> None:
         if not self.has_timing:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from qc.normalize import normalize_text
-from qc.rules.conditions.common import REGEX_TIMEOUT_S, check_role, compile_regex, in_role
+from qc.rules.conditions.common import REGEX_TIMEOUT_S, check_role, compile_regex, in_role, joinable, matches_each
 from qc.rules.context import Hit, NotApplicable
 from qc.rules.registry import condition
 
@@ -83,16 +83,15 @@ def fact(ctx: Any, scope: tuple[int, ...], *, capture: str, allowed: list, role:
     converted: 七天 -> 7天) takes the value the agent states in its first group; a hit (wrong
     information, 业务知识错误) when that value is not in ``allowed``."""
     hits = []
-    for i in in_role(ctx, scope, role):
-        text = ctx.text(i)
-        try:
-            matches = list(capture.finditer(text, timeout=REGEX_TIMEOUT_S))
-        except TimeoutError:
-            raise NotApplicable(f"capture regex {capture.pattern!r} timed out; simplify it") from None
-        for m in matches:
-            value = m.group(1)
-            if value is not None and _canon(value) not in allowed:
-                hits.append(Hit(i, ctx.norm(i).original_span(*m.span(1)), value=value, note=f"stated {value}"))
+    try:
+        found = matches_each(ctx, in_role(ctx, scope, role), capture)
+    except TimeoutError:
+        raise NotApplicable(f"capture regex {capture.pattern!r} timed out; simplify it") from None
+    for i, off, m in found:
+        value = m.group(1)
+        if value is not None and _canon(value) not in allowed:
+            s, e = m.span(1)
+            hits.append(Hit(i, ctx.norm(i).original_span(s - off, e - off), value=value, note=f"stated {value}"))
     return hits
 
 
@@ -139,14 +138,36 @@ def ticket(
     if keywords and not any(k in note for k in keywords):
         hits.append(Hit(None, value=str(note_raw), note=f"{field} does not record the request"))
     for name, rx, role in items or ():
-        for i in in_role(ctx, scope, role):
-            m = rx.search(ctx.text(i), timeout=REGEX_TIMEOUT_S)
-            if m:
-                value = m.group(1) if rx.groups and m.group(1) else m.group(0)
-                if value not in note:
-                    hits.append(Hit(i, ctx.norm(i).original_span(*m.span()), value=value, note=f"{name} {value} not in {field}"))
-                break
+        found = _first_match(ctx, in_role(ctx, scope, role), rx)
+        if found is not None:
+            i, off, m = found
+            value = m.group(1) if rx.groups and m.group(1) else m.group(0)
+            if value not in note:
+                s, e = m.span()
+                hits.append(Hit(i, ctx.norm(i).original_span(s - off, e - off), value=value, note=f"{name} {value} not in {field}"))
     return hits
+
+
+def _first_match(ctx: Any, idx: tuple[int, ...], rx: Any) -> tuple[int, int, Any] | None:
+    """The first utterance of ``idx`` where ``rx`` matches, with the offset and match."""
+    if len(idx) > 1 and joinable(rx):
+        joined, starts = ctx.joined(idx)
+        try:
+            m = rx.search(joined, timeout=REGEX_TIMEOUT_S)
+        except TimeoutError:
+            m = False  # fall back to one search per utterance, each with its own time limit
+        if m is None:
+            return None
+        if m:
+            import bisect
+
+            k = bisect.bisect_right(starts, m.start()) - 1
+            return idx[k], starts[k], m
+    for i in idx:
+        m = rx.search(ctx.text(i), timeout=REGEX_TIMEOUT_S)
+        if m:
+            return i, 0, m
+    return None
 
 
 def _prepare_sentiment(params: dict, report: Report) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from typing import Any, Callable
 
 from qc.rules.conditions.common import check_role, in_role
@@ -151,19 +152,21 @@ def sequence(
     us = ctx.utterances
     out: list[Hit] = []
     seen: set[int] = set()
-    for trig in when.run(ctx, scope):
+    triggers = when.run(ctx, scope)
+    if not triggers:
+        return out
+    pool = in_role(ctx, ctx.all, by)  # the window is cut from the whole call, whatever the scope
+    for trig in triggers:
         t = trig.utterance
         if t is None or t in seen:
             continue
         seen.add(t)
         if direction == "after":
-            window = in_role(ctx, tuple(range(t + 1, len(us))), by)
-            if within is not None:
-                window = window[:within]
+            k = bisect.bisect_right(pool, t)
+            window = pool[k:k + within] if within is not None else pool[k:]
         else:
-            window = in_role(ctx, tuple(range(0, t)), by)
-            if within is not None:
-                window = window[-within:]
+            k = bisect.bisect_left(pool, t)
+            window = pool[max(0, k - within):k] if within is not None else pool[:k]
         if within_seconds is not None:
             if not ctx.has_timing:
                 if within is None:

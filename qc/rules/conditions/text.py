@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Callable
 
 from qc.normalize import find_pinyin, fuzzy_syllable, pinyin
-from qc.rules.conditions.common import REGEX_TIMEOUT_S, check_role, compile_regex, in_role, phrases
+from qc.rules.conditions.common import REGEX_TIMEOUT_S, check_role, compile_regex, in_role, matches_each, phrases
 from qc.rules.context import Hit, NotApplicable
 from qc.rules.registry import condition
 
@@ -60,42 +61,68 @@ def _alternation(words):
     return re.compile("|".join(re.escape(w) for w in words)) if words else None
 
 
-def _pinyin_line(ctx: Any, i: int, fuzzy: bool) -> tuple[str, list[int]]:
+def _pinyin_line(ctx: Any, i: int, fuzzy: bool) -> tuple[str, tuple[int, ...]]:
     """Syllables of utterance ``i`` joined as " ji zhu ben ren ", with each syllable's offset."""
-    cache = ctx.__dict__.setdefault("_pinyin_lines", {})
-    key = (i, fuzzy)
-    got = cache.get(key)
-    if got is None:
-        syl = ctx.pinyin(i, fuzzy)
-        offsets, pos = [], 0
-        for x in syl:
-            offsets.append(pos)
-            pos += len(x) + 1
-        got = cache[key] = (" " + " ".join(syl) + " ", offsets)
-    return got
+    return _pinyin_line_of(ctx.text(i), fuzzy)
+
+
+@lru_cache(maxsize=8192)
+def _pinyin_line_of(text: str, fuzzy: bool) -> tuple[str, tuple[int, ...]]:
+    # keyed by normalised text: short replies (嗯, 好的, 对) recur in every call
+    syl = pinyin(text)
+    if fuzzy:
+        syl = tuple(fuzzy_syllable(x) for x in syl)
+    offsets, pos = [], 0
+    for x in syl:
+        offsets.append(pos)
+        pos += len(x) + 1
+    return (" " + " ".join(syl) + " ", tuple(offsets))
 
 
 def _joined(ctx: Any, idx: tuple[int, ...], kind: str, fuzzy: bool = False) -> tuple[str, list[int]]:
     """The texts (or pinyin lines) of ``idx`` joined by NUL, with each one's start; cached per call."""
-    cache = ctx.__dict__.setdefault("_joined", {})
-    key = (idx, kind, fuzzy)
+    if kind == "text":
+        return ctx.joined(idx)
+    cache = ctx.memo
+    key = ("pinyin", idx, fuzzy)
     got = cache.get(key)
     if got is None:
-        parts = [ctx.text(i) for i in idx] if kind == "text" else [_pinyin_line(ctx, i, fuzzy)[0] for i in idx]
+        parts = [_pinyin_line(ctx, i, fuzzy)[0] for i in idx]
         starts, pos = [], 0
         for p in parts:
             starts.append(pos)
             pos += len(p) + 1
-        got = cache[key] = ("\x00".join(parts), starts)
+        got = cache[key] = ("\n".join(parts), starts)
     return got
 
 
 def _any_joined(ctx: Any, idx: tuple[int, ...], rx, py_rx, homophone, fuzzy, py, unless_in) -> list[Hit]:
-    """`any` with one phrase needed: one regex pass over the whole scope instead of one per utterance."""
-    import bisect
+    """`any` with one phrase needed: one regex pass over the whole scope instead of one per utterance.
 
+    The hit of each utterance depends on that utterance alone, so it is remembered for the call:
+    sequence windows that ask about the same utterances again cost a lookup."""
     if not idx:
         return []
+    key = ("any", rx, py_rx, homophone, fuzzy, unless_in)
+    done = ctx.memo.get(key)
+    if done is None:
+        done = ctx.memo[key] = {}
+        # exact phrases: one pass over the whole call (its joined text is shared by every keyword
+        # condition) costs less than many small windows; pinyin is only built where it is asked for
+        missing = ctx.all if homophone is None or not py else idx
+    else:
+        missing = tuple(i for i in idx if i not in done)
+    if missing:
+        for i in missing:
+            done[i] = None
+        for h in _any_joined_search(ctx, missing, rx, py_rx, homophone, fuzzy, py, unless_in):
+            done[h.utterance] = h
+    return [h for h in (done[i] for i in sorted(idx)) if h is not None]
+
+
+def _any_joined_search(ctx: Any, idx: tuple[int, ...], rx, py_rx, homophone, fuzzy, py, unless_in) -> list[Hit]:
+    import bisect
+
     joined, starts = _joined(ctx, idx, "text")
     first: dict[int, tuple[int, int]] = {}
     for m in rx.finditer(joined):
@@ -305,8 +332,11 @@ def regex_(
     pattern cannot hang a night). ``on: normalized`` (default) matches the normalised text: simplified
     characters, digits, no punctuation or spaces; ``on: raw`` the text as transcribed.
     ``exclude``: utterances matching this regex are skipped."""
+    idx = in_role(ctx, scope, role)
+    if on == "normalized" and exclude is None:
+        return _regex_first(ctx, idx, pattern)
     hits: list[Hit] = []
-    for i in in_role(ctx, scope, role):
+    for i in idx:
         text = ctx.text(i) if on == "normalized" else ctx.utterances[i].text
         try:
             if exclude is not None and exclude.search(text, timeout=REGEX_TIMEOUT_S):
@@ -318,6 +348,24 @@ def regex_(
             span = ctx.norm(i).original_span(*m.span()) if on == "normalized" else m.span()
             hits.append(Hit(i, span, value=m.group(0)))
     return hits
+
+
+def _regex_first(ctx: Any, idx: tuple[int, ...], pattern: Any) -> list[Hit]:
+    """The first match of ``pattern`` in each utterance of ``idx``, remembered per utterance for the
+    call (sequence windows ask about the same utterances again and again)."""
+    done = ctx.memo.setdefault(("regex", pattern), {})
+    missing = tuple(i for i in idx if i not in done)
+    if missing:
+        try:
+            found = matches_each(ctx, missing, pattern, first_only=True)
+        except TimeoutError:
+            raise NotApplicable(f"regex {pattern.pattern!r} took over {REGEX_TIMEOUT_S * 1000:.0f} ms; simplify it") from None
+        for i in missing:
+            done[i] = None
+        for i, off, m in found:
+            s, e = m.start() - off, m.end() - off
+            done[i] = Hit(i, ctx.norm(i).original_span(s, e), value=m.group(0))
+    return [h for h in (done[i] for i in idx) if h is not None]
 
 
 def _prepare_similar(params: dict, report: Report) -> dict:

@@ -120,13 +120,19 @@ def interruption(
     us = ctx.utterances
     order = _time_order(ctx, scope)
     hits = []
-    for k, j in enumerate(order):
+    texts = ctx.texts
+    others: list = []  # earlier utterances of the other side, in time order, that may still be running
+    for j in order:
         uj = us[j]
-        if uj.role != by or len(ctx.text(j)) < min_chars:
+        if uj.role != by:
+            others.append(uj)
             continue
-        for i in order[:k]:
-            ui = us[i]
-            if ui.role != by and ui.start < uj.start < ui.end:
+        if len(texts[j]) < min_chars:
+            continue
+        # ``order`` is sorted by start, so one that ended before this start ends before every later one
+        others = [ui for ui in others if ui.end > uj.start]
+        for ui in others:
+            if ui.start < uj.start < ui.end:
                 overlap = min(ui.end, uj.end) - uj.start
                 if overlap * 1000 >= min_overlap_ms:
                     hits.append(Hit(j, start=uj.start, end=min(ui.end, uj.end), value=round(overlap, 2)))
