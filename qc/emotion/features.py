@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import zlib
+from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["DEFAULT_BITS", "normalize_text", "feature_strings", "hash_features"]
+__all__ = ["DEFAULT_BITS", "to_simplified", "normalize_text", "feature_strings", "hash_features"]
 
 DEFAULT_BITS = 19
 
@@ -21,9 +22,21 @@ _DIGITS = re.compile(r"\d+")
 _FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
 
 
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> simplified characters (ASR and agents may write either)."""
+    return _t2s().convert(text)
+
+
 def normalize_text(text: str) -> str:
-    """Fold full-width ASCII, lowercase, collapse digits and drop whitespace."""
-    text = text.translate(_FULLWIDTH).lower().replace("\ufeff", "")
+    """Simplify characters, fold full-width ASCII, lowercase, collapse digits, drop whitespace."""
+    text = to_simplified(text).translate(_FULLWIDTH).lower().replace("\ufeff", "")
     text = _DIGITS.sub("0", text)
     return _SPACE.sub("", text)
 

@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 
 from qc.emotion import lexicon
+from qc.emotion.features import to_simplified
 from qc.types import Complaint, Evidence, RiskFlag, Transcript
 
 __all__ = ["RISK_KINDS", "PRIORITIES", "find_risks", "classify_complaint"]
@@ -28,7 +29,8 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 def _fold(text: str) -> str:
     """Same length as ``text`` so positions stay valid for evidence spans."""
-    folded = text.translate(_FULLWIDTH)
+    simple = to_simplified(text)
+    folded = (simple if len(simple) == len(text) else text).translate(_FULLWIDTH)
     return folded.lower() if len(folded.lower()) == len(folded) else folded
 
 

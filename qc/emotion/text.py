@@ -5,7 +5,7 @@ questions all look negative in product reviews. The scorer therefore
 
 1. masks service formulas (greetings, identity checks, apologies, thanks) before the model
    reads the line, and caps lines that are mostly formula;
-2. halves the model's negativity for plain questions without anger cues;
+2. asks plain questions and thanks for more evidence (a logit shift) before they read negative;
 3. adds a domain lexicon of anger, urgency and escalation cues (skipping negated ones, boosting
    intensified ones), and of agent irritation cues for agent lines.
 """
@@ -143,6 +143,7 @@ def _cue_hits(text: str, cues: tuple[str, ...], taken: list[bool]) -> list[tuple
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_CONTRAST = ("但", "可是", "不过", "然而", "就是", "只是", "却")
 _QUESTION_END = re.compile(r"(吗|呢|么|吧|没有|不|是不是|对不对|行不行)?[?？]*$")
 
 
@@ -151,6 +152,20 @@ def _is_question(raw: str, norm: str) -> bool:
         return True
     tail = norm.rstrip("。.!！,，~～…")
     return tail.endswith(("吗", "呢", "么")) or tail.startswith("请问")
+
+
+QUESTION_SHIFT = 1.0  # logits of evidence a plain question needs on top
+POSITIVE_SHIFT = 1.5  # thanks / "solved" without any anger cue
+ANGER_SHIFT = 1.5  # per anger cue (+0.5 when intensified)
+ESCALATION_SHIFT = 2.0  # per escalation cue
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
 
 
 def score_text(text: str, role: str = "customer", model: TextModel | None = None) -> TextEmotion:
@@ -193,22 +208,28 @@ def score_text(text: str, role: str = "customer", model: TextModel | None = None
     rest = "".join(masked.split())
     content = len(_CJK.findall(rest))
 
-    raw = model.negativity(rest) if content >= 2 else 0.1
-    neg = raw
+    z = model.logit(rest) if content >= 2 else _logit(0.1)
+    raw = _sigmoid(z)
     if not negative_cues:
         if polite and content <= len(_CJK.findall(norm)) / 2:
-            neg = min(neg, 0.3)
+            z = min(z, _logit(0.3))
         if _is_question(text, norm):
-            neg *= 0.5
-        if positive:
-            neg = min(neg, 0.35)
+            z -= QUESTION_SHIFT
+        if positive and not any(c in norm for c in _CONTRAST):  # "不错，但是…" is a complaint
+            z -= POSITIVE_SHIFT
     strength = sum(0.15 + (0.1 if _intensified(norm, pos) else 0.0) for _cue, pos in anger)
-    if anger:
-        neg = max(neg, min(1.0, 0.6 + strength))
+    z += sum(ANGER_SHIFT + (0.5 if _intensified(norm, pos) else 0.0) for _cue, pos in anger)
+    z += ESCALATION_SHIFT * len(escalation)
+    neg = _sigmoid(z)
+    # On a short call line a cue decides; a long text the model reads as clearly positive
+    # ("唯一不满意的是…" in a good review) keeps the model's say.
+    if raw >= 0.2:
+        if anger:
+            neg = max(neg, min(1.0, 0.6 + strength))
+        if escalation:
+            neg = max(neg, min(1.0, 0.75 + 0.05 * len(escalation)))
     if rude:  # one irritation cue reaches the agent-temper level (0.8) on its own
         neg = max(neg, min(1.0, 0.8 + 0.1 * (len(rude) - 1) + (0.05 if _intensified(norm, rude[0][1]) else 0.0)))
-    if escalation:
-        neg = max(neg, min(1.0, 0.75 + 0.05 * len(escalation)))
     if urgency:
         neg = min(1.0, neg + 0.1 * len(urgency)) if neg >= 0.3 else neg
     return TextEmotion(negativity=float(neg), model=float(raw), cues=cues, spans=spans)
