@@ -25,7 +25,10 @@ from typing import Any, Callable, Sequence
 
 from qc.pipeline import CallJob, CallOutcome, CallPipeline, PipelineConfig, config_fingerprint, job_fingerprint
 
-__all__ = ["ENGINES", "NightSummary", "UsageError", "plan_jobs", "score_night", "available_cpus", "console_progress"]
+__all__ = [
+    "ENGINES", "NightSummary", "UsageError", "plan_jobs", "find_call_table", "score_night", "available_cpus",
+    "console_progress",
+]
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +225,15 @@ def plan_jobs(
     return jobs, rejected
 
 
+def find_call_table(inputs: Sequence[str | Path]) -> Path | None:
+    """``calls.csv`` at the top of the input folders, when exactly one of them has one."""
+    found = [Path(p) / "calls.csv" for p in inputs if (Path(p) / "calls.csv").is_file()]
+    if len(found) == 1:
+        log.info("call metadata from %s", found[0])
+        return found[0]
+    return None
+
+
 # --- resume --------------------------------------------------------------------------------
 
 
@@ -375,7 +387,8 @@ def score_night(
     Args:
         inputs: recordings (files or folders, searched recursively) or transcript folders/files.
         out_dir: where ``calls/<call_id>.json``, the report and ``night_summary.json`` go.
-        meta: calls.csv with call_id, agent_id, team, started_at, ... (see :mod:`qc.ingest`).
+        meta: calls.csv with call_id, agent_id, team, started_at, ... (see :mod:`qc.ingest`);
+            default: a ``calls.csv`` at the top of the input folder.
         pattern: filename pattern such as ``{agent_id}_{call_id}.wav`` when there is no calls.csv.
         rules: rule file or folder.
         scorecard: scorecard YAML (default: the shipped ``scorecards/default.yaml``).
@@ -411,6 +424,8 @@ def score_night(
         pipeline = CallPipeline(config)  # fail fast, in the parent, on bad rules or a bad scorecard
     except ValueError as e:
         raise UsageError(str(e)) from None
+    if meta is None and pattern is None:
+        meta = find_call_table(inputs)
     jobs, rejected = plan_jobs(inputs, meta, pattern)
     config_hash = config_fingerprint(config)
 

@@ -216,3 +216,13 @@ def test_cli_exit_codes(tmp_path):
 
     usage = runner.invoke(app, ["score", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x"), *base])
     assert usage.exit_code == 2 and "no such file" in usage.output
+
+
+def test_calls_csv_in_the_input_folder_is_used_by_default(tmp_path):
+    src = tmp_path / "night-in"
+    shutil.copytree(REFERENCE, src)
+    shutil.copy(CALLS_CSV, src / "calls.csv")
+    summary = score_night([src], tmp_path / "out", rules=ROOT / "rules", report=False, cache_dir=tmp_path / "c")
+    assert summary.count("scored") == 7
+    c006 = next(r for r in load_call_results(tmp_path / "out") if r.call_id == "C006")
+    assert c006.transcript.agent_id == "A201" and c006.transcript.meta["direction"] == "inbound"
