@@ -368,7 +368,7 @@ def review_import(
 def score(
     inputs: List[Path] = typer.Argument(..., help="Recordings or folders of them; or folders of transcript JSON."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for calls/*.json, the report and night_summary.json."),
-    meta: Optional[Path] = typer.Option(None, "--meta", help="calls.csv: call_id, agent_id, agent_name, team, started_at, ..."),
+    meta: Optional[Path] = typer.Option(None, "--meta", help="calls.csv: call_id, agent_id, agent_name, team, started_at, ... (default: calls.csv in the input folder)."),
     pattern: Optional[str] = typer.Option(None, help="File name pattern when there is no calls.csv, e.g. '{agent_id}_{call_id}.wav'."),
     rules: Path = typer.Option(Path("rules"), "--rules", help="Rule file or folder."),
     scorecard: Optional[Path] = typer.Option(None, "--scorecard", help="Scorecard YAML (default: scorecards/default.yaml)."),
