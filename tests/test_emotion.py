@@ -203,3 +203,39 @@ def test_call_emotion_round_trips_through_json():
     back = CallEmotion.from_dict(json.loads(json.dumps(to_dict(ce), ensure_ascii=False)))
     assert back.risks[0].kind == "regulator" and back.complaint.priority == ce.complaint.priority
     assert back.utterances[0].negativity == ce.utterances[0].negativity
+
+
+def _rule_set_polite_lines() -> list[str]:
+    """Agent keyword lists and passing-test agent lines of the shipped rules agents must satisfy."""
+    from pathlib import Path
+
+    import yaml
+
+    def keywords(node):
+        if isinstance(node, dict):
+            if node.get("type") == "keyword" and node.get("role", "agent") != "customer":
+                yield from (k for k in node.get("any", []) if isinstance(k, str))
+            for v in node.values():
+                yield from keywords(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from keywords(v)
+
+    lines: list[str] = []
+    for f in sorted((Path(__file__).parents[1] / "rules").glob("*.yaml")):
+        for rule in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("rules", []):
+            if rule.get("polarity") != "required":
+                continue
+            lines += list(keywords(rule.get("match") or {})) + list(keywords(rule.get("then") or {}))
+            for test in rule.get("tests", []):
+                if test.get("expect") == "no_hit":
+                    lines += [x["agent"] for x in test.get("transcript", []) if isinstance(x, dict) and "agent" in x]
+    return sorted(set(lines))
+
+
+def test_no_polite_phrase_of_the_shipped_rule_set_scores_negative():
+    lines = _rule_set_polite_lines()
+    assert len(lines) >= 20
+    ues = score_utterances(Transcript("P", [Utterance(role="agent", text=x) for x in lines]))
+    negative = [(x, ue.negativity) for x, ue in zip(lines, ues) if ue.negativity >= 0.5]
+    assert negative == []

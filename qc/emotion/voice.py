@@ -68,11 +68,11 @@ def _segment_features(x: np.ndarray, sr: int, text: str, duration: float) -> Voi
     loud = float(10 * np.log10(energy[active].mean()))
     act = frames[active].astype(np.float64)
     act = act - act.mean(axis=1, keepdims=True)
-    nfft = 1 << (2 * size - 1).bit_length()
-    spec = np.fft.rfft(act * np.hanning(size), n=nfft)
-    ac = np.fft.irfft(np.abs(spec) ** 2, n=nfft)[:, :size]
-    ac /= ac[:, :1] + 1e-12
     lo, hi = int(sr / F0_MAX), min(int(sr / F0_MIN), size - 1)
+    nfft = 1 << (size + hi).bit_length()  # long enough that lags up to ``hi`` do not wrap
+    spec = np.fft.rfft(act * np.hanning(size), n=nfft)
+    ac = np.fft.irfft(np.abs(spec) ** 2, n=nfft)[:, : hi + 1]
+    ac /= ac[:, :1] + 1e-12
     lag = lo + ac[:, lo:hi].argmax(axis=1)
     peak = ac[np.arange(len(ac)), lag]
     voiced = peak > 0.45
