@@ -112,8 +112,9 @@ class NightSummary:
         if self.text_only:
             skipped = sorted({code for c in self.text_only for code in c.skipped_checks})
             out.append(
-                f"{len(self.text_only)} text-only calls (no audio): audio-only checks skipped"
-                + (f" ({', '.join(skipped)})" if skipped else "")
+                f"{len(self.text_only)} text-only calls (no audio): voice emotion not measured"
+                + (f"; audio-only checks skipped where the transcript has no times ({', '.join(skipped)})"
+                   if skipped else "; timing checks used the transcripts' times")
             )
         for c in self.failed:
             out.append(f"FAILED {c.call_id}: {c.error}")

@@ -195,7 +195,10 @@ class CallPipeline:
             if transcript.duration:
                 outcome.audio_seconds = float(transcript.duration) if job.kind == "audio" else 0.0
             if audio is None:
-                outcome.skipped_checks = dict(result.inspection.not_applicable)
+                timed = self._timing_rules()
+                outcome.skipped_checks = {
+                    code: why for code, why in result.inspection.not_applicable.items() if code in timed
+                } if not transcript.has_timing else {}
         except Exception as e:  # one bad call must never stop the night
             outcome.error = _reason(job, e)
             level = logging.DEBUG if isinstance(e, ValueError) else logging.WARNING
@@ -203,6 +206,10 @@ class CallPipeline:
         outcome.seconds = round(time.perf_counter() - t0, 4)
         outcome.asr_seconds = round(outcome.asr_seconds, 4)
         return outcome
+
+    def _timing_rules(self) -> set[str]:
+        """Codes of rules that need utterance times (skipped on transcripts without them)."""
+        return {rule.code for rule in self.rules if _needs_timing(rule.match)}
 
     def score(self, transcript, audio=None):
         """Emotion -> rules -> scoring for one transcript; returns a :class:`qc.results.CallResult`."""
@@ -217,8 +224,7 @@ class CallPipeline:
         return CallResult(transcript=transcript, inspection=inspection, emotion=emotion, score=score)
 
     def _from_audio(self, job: CallJob, outcome: CallOutcome):
-        from qc.asr import transcribe_call
-        from qc.ingest import AudioError, CallMeta, decode_audio
+        from qc.ingest import AudioError, decode_audio
 
         audio = decode_audio(job.source)
         if audio.duration <= 0:
@@ -230,11 +236,8 @@ class CallPipeline:
                 f"{job.source}: silent recording ({audio.duration:.1f} s, peak {20 * _log10(peak):.0f} dBFS); "
                 "check the recorder's input or the channel mapping"
             )
-        call = CallMeta(call_id=job.call_id, agent_id=job.agent_id, meta=dict(job.meta))
         t = time.perf_counter()
-        transcript, cached = transcribe_call(
-            job.source, self.transcriber, call, self.config.channel_map, self.cache, self.config.force_asr
-        )
+        transcript, cached = self._transcribe(job, audio)
         outcome.from_cache = cached
         outcome.asr_seconds = 0.0 if cached else time.perf_counter() - t
         if not transcript.utterances:
@@ -243,6 +246,25 @@ class CallPipeline:
                 "listen to it: it may be silence, music on hold or a fax tone"
             )
         return transcript, audio
+
+    def _transcribe(self, job: CallJob, audio):
+        """The call's transcript from the cache, else from the model (the audio is decoded once,
+        here, for both ASR and the emotion stage's voice features)."""
+        channel_map = self.config.channel_map
+        key = self.transcriber.cache_key(audio.info.sha256, channel_map)
+        cached = None if self.config.force_asr else self.cache.get(key)
+        if cached is not None:
+            # the same recording may come under another name or with other metadata tonight
+            asr_notes = {k: v for k, v in cached.meta.items() if k.startswith("asr_")}
+            cached.call_id, cached.agent_id, cached.meta = job.call_id, job.agent_id, {**job.meta, **asr_notes}
+            if cached.audio is not None:
+                cached.audio.path = job.source
+            return cached, True
+        transcript = self.transcriber.transcribe(
+            audio, call_id=job.call_id, agent_id=job.agent_id, meta=dict(job.meta), channel_map=channel_map
+        )
+        self.cache.put(key, transcript)
+        return transcript, False
 
     def _from_transcript(self, job: CallJob):
         from qc.transcript import load_transcript
@@ -253,6 +275,15 @@ class CallPipeline:
             transcript.agent_id = job.agent_id
         transcript.meta = {**job.meta, **transcript.meta}
         return transcript
+
+
+def _needs_timing(cond: Any) -> bool:
+    """True when a compiled rule condition, or one nested in it, needs utterance times."""
+    if getattr(getattr(cond, "type", None), "needs_timing", False):
+        return True
+    params = getattr(cond, "params", None) or {}
+    nested = [v for value in params.values() for v in (value if isinstance(value, (list, tuple)) else [value])]
+    return any(_needs_timing(v) for v in nested if hasattr(v, "params"))
 
 
 def _log10(x: float) -> float:

@@ -163,8 +163,13 @@ def test_text_only_calls_say_which_checks_were_skipped(tmp_path):
     summary = night([src], tmp_path / "night")
     [call] = summary.text_only
     assert {"SILN01", "INTR01"} <= set(call.skipped_checks)
+    assert "TICK01" not in call.skipped_checks and "FORB01" not in call.skipped_checks  # not audio checks
     line = next(s for s in summary.lines() if "text-only" in s)
     assert "SILN01" in line and "audio-only checks skipped" in line
+    # with times (the reference scripts) the timing checks run
+    timed = night([REFERENCE / "C005.json"], tmp_path / "timed")
+    assert timed.text_only[0].skipped_checks == {}
+    assert "timing checks used the transcripts' times" in "\n".join(timed.lines())
 
 
 def test_duplicate_call_ids_are_refused_not_merged(tmp_path):
