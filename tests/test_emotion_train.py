@@ -91,3 +91,31 @@ def test_score_command_prints_summary_and_json(tmp_path):
     assert data["call_id"] == "C42" and data["risks"][0]["kind"] == "regulator"
     missing = runner.invoke(app, ["emotion", "score", str(tmp_path / "nope.json")])
     assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def test_first_format_model_still_loads(tmp_path):
+    """A model saved by the first release (one binary group: bits/words keys) keeps working."""
+    import numpy as np
+
+    from qc.emotion.features import hash_features
+    from qc.emotion.text import load_text_model
+
+    rng = np.random.default_rng(0)
+    weights = rng.normal(0, 0.1, 1 << 12).astype(np.float16)
+    path = tmp_path / "old.npz"
+    np.savez_compressed(path, weights=weights, bias=np.float64(-0.5), bits=np.int64(12), words=np.bool_(True),
+                        meta=np.array("{}"))
+    model = load_text_model(path)
+    text = "这个问题怎么还没解决"
+    expected = -0.5 + weights.astype(np.float64)[hash_features(text, bits=12)].sum()
+    assert model.logit(text) == pytest.approx(expected, abs=1e-6)
+
+
+def test_shipped_model_is_small_and_short_lines_stay_near_the_prior():
+    from qc.emotion.text import load_text_model
+
+    model = load_text_model()
+    assert len(model.groups) == 2 and all(g.l2 and g.l2_floor > 0 for g in model.groups)
+    # four characters carry far less evidence than a review: no more than the prior +- 1.5 logits
+    for text in ("怎么称呼", "好的", "稍等一下"):
+        assert abs(model.logit(text) - model.bias) < 1.5

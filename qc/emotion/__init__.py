@@ -1,7 +1,8 @@
 """Emotion and risk stage: who was upset, how it went, and which complaints must be escalated.
 
-Text: a hashed char + word n-gram NB-LR model (trained on labelled reviews, shipped as
-``data/text_model.npz``, inference in numpy) corrected for call language with domain lexicons.
+Text: an ensemble of hashed char 1-4-gram and jieba word NB-LR models (trained on labelled
+reviews, shipped as ``data/text_model.npz``, inference in numpy) corrected for call language
+with domain lexicons.
 Voice (optional): loudness, pitch and speech-rate rises against each speaker's own baseline.
 Per call: customer/agent negativity, trajectory, volatility, drivers, complaint type and
 priority, risk flags. Nothing here imports the ASR stage.

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from qc.emotion import lexicon
-from qc.emotion.features import hash_features, normalize_text
+from qc.emotion.features import LEGACY_GROUP, FeatureGroup, normalize_text, vectorize
 
 __all__ = ["MODEL_FILENAME", "MODEL_ENV", "TextModel", "TextEmotion", "load_text_model", "score_text"]
 
@@ -35,17 +35,26 @@ MODEL_ENV = "QC_EMOTION_MODEL"
 
 @dataclass
 class TextModel:
-    """A weight per hashed n-gram bucket; ``negativity(text)`` = sigmoid(bias + sum of weights)."""
+    """An ensemble of linear models over hashed n-gram groups, folded into one weight vector.
+
+    ``logit(text)`` = ``bias`` + the dot product of the text's feature values (see
+    :func:`qc.emotion.features.vectorize`) with ``weights``; ``negativity`` is its sigmoid. The
+    per-group ensemble weights and the Platt calibration are folded into ``weights`` and
+    ``bias`` when the model is built.
+    """
 
     weights: np.ndarray
     bias: float
-    bits: int
-    words: bool = True
+    groups: tuple[FeatureGroup, ...] = (LEGACY_GROUP,)
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Bucket indices and values of ``text`` in this model's feature groups."""
+        return vectorize(text, self.groups)
+
     def logit(self, text: str) -> float:
-        idx = hash_features(text, bits=self.bits, words=self.words)
-        return float(self.bias + self.weights[idx].sum(dtype=np.float64))
+        idx, val = self.features(text)
+        return float(self.bias + self.weights[idx].astype(np.float64) @ val)
 
     def negativity(self, text: str) -> float:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, self.logit(text)))))
@@ -53,7 +62,7 @@ class TextModel:
     def with_updates(self, buckets: np.ndarray, values: np.ndarray, bias: float) -> TextModel:
         weights = self.weights.astype(np.float32).copy()
         weights[buckets] = values
-        return TextModel(weights=weights, bias=float(bias), bits=self.bits, words=self.words, meta=dict(self.meta))
+        return TextModel(weights=weights, bias=float(bias), groups=self.groups, meta=dict(self.meta))
 
     def save(self, path: str | Path) -> None:
         path = Path(path)
@@ -61,7 +70,7 @@ class TextModel:
         with open(path, "wb") as f:
             np.savez_compressed(
                 f, weights=self.weights.astype(np.float16), bias=np.float64(self.bias),
-                bits=np.int64(self.bits), words=np.bool_(self.words),
+                groups=np.array(json.dumps([g.to_dict() for g in self.groups])),
                 meta=np.array(json.dumps(self.meta, ensure_ascii=False)),
             )
 
@@ -87,10 +96,12 @@ def _load(path: str | None) -> TextModel:
     else:
         handle = open(path, "rb")
     with handle, np.load(handle) as z:
-        return TextModel(
-            weights=z["weights"].astype(np.float32), bias=float(z["bias"]), bits=int(z["bits"]),
-            words=bool(z["words"]), meta=json.loads(str(z["meta"])),
-        )
+        if "groups" in z.files:
+            groups = tuple(FeatureGroup.from_dict(g) for g in json.loads(str(z["groups"])))
+        else:  # first format: one binary group, char 1-3-grams (+ words and bigrams)
+            groups = (FeatureGroup(words=2 if bool(z["words"]) else 0, bits=int(z["bits"])),)
+        return TextModel(weights=z["weights"].astype(np.float32), bias=float(z["bias"]), groups=groups,
+                         meta=json.loads(str(z["meta"])))
 
 
 def load_text_model(path: str | Path | None = None) -> TextModel:
