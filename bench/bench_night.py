@@ -84,15 +84,19 @@ def expected_decisions() -> dict[str, dict[str, bool]]:
     return out
 
 
-def accuracy(decisions: dict[str, set[str]]) -> tuple[int, int]:
-    """(right, total) over expected decisions; a copy 'C001-2' is judged like C001."""
+def accuracy(decisions: dict[str, set[str]]) -> tuple[int, int, list[str]]:
+    """(right, total, misses) over expected decisions; a copy 'C001-2' is judged like C001."""
     right = total = 0
+    misses = []
     exp = expected_decisions()
-    for call, fired in decisions.items():
+    for call, fired in sorted(decisions.items()):
         for code, should in exp[call.split("-")[0]].items():
             total += 1
-            right += (code in fired) == should
-    return right, total
+            if (code in fired) == should:
+                right += 1
+            else:
+                misses.append(f"{call}:{code}{'-missed' if should else '-false'}")
+    return right, total, misses
 
 
 def peak_rss_mb() -> float:
@@ -115,7 +119,7 @@ def run_qc(audio: Path, meta: Path, out: Path, workers: int, engine: str = "loca
     n = s.count("scored")
     cores = min(available_cpus(), os.cpu_count() or 1)
     asr = s.asr_seconds
-    right, total = accuracy({r.call_id: {f.rule for f in r.inspection.findings} for r in results})
+    right, total, misses = accuracy({r.call_id: {f.rule for f in r.inspection.findings} for r in results})
     return {
         "engine": engine, "workers": workers, "calls": n, "failed": len(s.failed),
         "audio_s": round(s.audio_seconds, 1), "wall_s": round(wall, 1),
@@ -127,6 +131,7 @@ def run_qc(audio: Path, meta: Path, out: Path, workers: int, engine: str = "loca
         "outside_asr_share": round(1 - asr / (wall * workers), 4),
         "hits": f"{right}/{total}",
         "accuracy": round(right / total, 4),
+        "misses": misses,
         "peak_rss_mb": round(peak_rss_mb(), 0),
         "_results": {r.call_id: r.to_dict() for r in results},
     }
@@ -163,11 +168,12 @@ def run_baseline(audio: Path) -> dict:
             fired.add("SILN01")
         decisions[f.stem] = fired
     wall = time.perf_counter() - t0
-    right, total = accuracy(decisions)
+    right, total, misses = accuracy(decisions)
     return {"engine": "openai-whisper + keywords", "workers": 1, "calls": len(decisions), "failed": 0,
             "audio_s": round(audio_s, 1), "wall_s": round(wall, 1), "rtf": round(wall / audio_s, 4),
             "calls_per_hour_per_core": round(len(decisions) / (wall / 3600) / (os.cpu_count() or 1), 1),
-            "hits": f"{right}/{total}", "accuracy": round(right / total, 4), "peak_rss_mb": round(peak_rss_mb(), 0)}
+            "hits": f"{right}/{total}", "accuracy": round(right / total, 4), "misses": misses,
+            "peak_rss_mb": round(peak_rss_mb(), 0)}
 
 
 def main() -> None:
@@ -192,9 +198,13 @@ def main() -> None:
             try:
                 import ray  # noqa: F401
 
+                if args.workers != 2:  # compare like with like: 2 local workers vs 2 Ray actors
+                    rows.append(run_qc(audio, meta, tmp / "local2", 2))
+                    rows[-1].update(engine="local")
                 ray_row = run_qc(audio, meta, tmp / "ray", 2, engine="ray")
-                ray_row["identical_to_local"] = ray_row["_results"] == rows[0]["_results"]
-                ray_row["overhead_vs_local"] = round(ray_row["wall_s"] / rows[0]["wall_s"] - 1, 3)
+                local2 = rows[-1] if args.workers != 2 else rows[0]
+                ray_row["identical_to_local"] = ray_row["_results"] == local2["_results"]
+                ray_row["overhead_vs_local"] = round(ray_row["wall_s"] / local2["wall_s"] - 1, 3)
                 rows.append(ray_row)
             except ImportError:
                 print("ray not installed: skipping the Ray engine (pip install 'qc[ray]')", file=sys.stderr)
@@ -205,6 +215,8 @@ def main() -> None:
         print(f"cores: {os.cpu_count()}  (timings on a shared machine are provisional)")
         for c in cols:
             print(f"{c:26}" + "".join(f"{str(r.get(c, '')):>28}" for r in rows))
+        for r in rows:
+            print(f"misses ({r['engine']}): {' '.join(r['misses']) or 'none'}")
         if len(rows) > 1 and rows[1]["engine"].startswith("openai"):
             print(f"{'speed-up vs baseline':26}{rows[1]['wall_s'] / rows[0]['wall_s']:>28.2f}x")
         if args.json:

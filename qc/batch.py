@@ -340,7 +340,8 @@ def run_local(
                             on_outcome(CallOutcome(
                                 call_id=job.call_id, source=job.source, kind=job.kind, status="failed",
                                 error=f"{job.source}: the worker process died twice while scoring this call "
-                                      "(out of memory or a crash in the decoder/model); check the file",
+                                      "(out of memory or a crash in the decoder/model); check the file. If every "
+                                      "call fails like this, the workers cannot start: run with --workers 1 to see why",
                             ))
                         else:
                             pending.append(job)
@@ -371,6 +372,7 @@ def score_night(
     rules: str | Path = "rules/",
     scorecard: str | Path | None = None,
     workers: int = 1,
+    threads: int | None = None,
     engine: str = "local",
     address: str | None = None,
     backend: str = "faster-whisper",
@@ -393,8 +395,10 @@ def score_night(
         pattern: filename pattern such as ``{agent_id}_{call_id}.wav`` when there is no calls.csv.
         rules: rule file or folder.
         scorecard: scorecard YAML (default: the shipped ``scorecards/default.yaml``).
-        workers: worker processes (local) or actors (Ray); each holds one Whisper model and gets
-            ``cores / workers`` threads so the machine is not oversubscribed.
+        workers: worker processes (local) or actors (Ray); each holds one Whisper model.
+        threads: CPU threads per worker (default ``cores / workers``, so the machine is not
+            oversubscribed). Whisper's output depends slightly on it: pin it to get the same
+            transcripts on machines with different core counts.
         engine: "local" or "ray".
         address: Ray cluster address (default: start a local Ray instance).
         backend, model, channel_map, asr_options: ASR settings (see :func:`qc.asr.load_transcriber`).
@@ -417,10 +421,12 @@ def score_night(
         raise UsageError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
     if workers < 1:
         raise UsageError(f"--workers must be at least 1 (got {workers})")
+    if threads is not None and threads < 1:
+        raise UsageError(f"--threads must be at least 1 (got {threads})")
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     out = Path(out_dir)
-    config = _config(rules, scorecard, backend, model, channel_map, asr_options, cache_dir, workers, engine)
+    config = _config(rules, scorecard, backend, model, channel_map, asr_options, cache_dir, workers, threads)
     try:
         pipeline = CallPipeline(config)  # fail fast, in the parent, on bad rules or a bad scorecard
     except ValueError as e:
@@ -483,14 +489,13 @@ def score_night(
     return summary
 
 
-def _config(rules, scorecard, backend, model, channel_map, asr_options, cache_dir, workers, engine) -> PipelineConfig:
+def _config(rules, scorecard, backend, model, channel_map, asr_options, cache_dir, workers, threads) -> PipelineConfig:
     from qc.asr.transcriber import parse_channel_map
 
     try:
         channels = parse_channel_map(channel_map) if channel_map is not None else None
     except ValueError as e:
         raise UsageError(str(e)) from None
-    threads = max(1, available_cpus() // workers) if engine == "local" else 0
     return PipelineConfig(
         rules=str(rules),
         scorecard=str(scorecard) if scorecard else None,
@@ -499,7 +504,7 @@ def _config(rules, scorecard, backend, model, channel_map, asr_options, cache_di
         asr_options=dict(asr_options or {}),
         channel_map=channels,
         cache_dir=str(cache_dir) if cache_dir else None,
-        cpu_threads=threads,
+        cpu_threads=threads or max(1, available_cpus() // workers),
     )
 
 

@@ -3,7 +3,8 @@
 Each actor builds one :class:`qc.pipeline.CallPipeline` (one Whisper model) and scores calls one
 at a time; the driver streams the outcomes back and writes each result as it arrives, exactly as
 the local engine does, so the outputs are identical. Actors ask for a GPU when the cluster has
-them (and Whisper then runs on CUDA); otherwise each gets ``cores / workers`` CPUs.
+them (and Whisper then runs on CUDA); otherwise each gets the same thread budget as a local
+worker (``threads``, default ``cores / workers``), which makes the transcripts identical too.
 
 Ray is an optional extra (``pip install 'qc[ray]'``) and is imported only here.
 """
@@ -78,8 +79,8 @@ def run_ray(
     resources = ray.cluster_resources()
     gpus = int(resources.get("GPU", 0))
     cpus = max(1, int(resources.get("CPU", 1)))
+    per_actor_cpus = config.cpu_threads or max(1, cpus // workers)
     workers = min(workers, len(jobs)) or 1
-    per_actor_cpus = max(1, cpus // workers)
     actor_config = dataclasses.replace(config, cpu_threads=per_actor_cpus)
     if gpus and config.device == "cpu":
         actor_config = dataclasses.replace(actor_config, device="cuda",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -163,6 +164,10 @@ class CallPipeline:
             from qc.asr import load_transcriber
 
             c = self.config
+            if c.cpu_threads > 0:
+                # OpenMP's thread count changes CTranslate2's float reduction order, hence the words
+                # Whisper picks: pin it to the worker's budget so every engine transcribes alike.
+                os.environ["OMP_NUM_THREADS"] = str(c.cpu_threads)
             options = dict(c.asr_options)
             if c.backend in ("faster-whisper", "faster_whisper", "ct2"):
                 options.setdefault("cpu_threads", c.cpu_threads)

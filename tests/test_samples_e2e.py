@@ -27,7 +27,8 @@ def scored_night(tmp_path_factory):
     out = tmp / "night"
     env = {"QC_CACHE_DIR": str(tmp / "cache")}  # a cold cache: Whisper really runs
     args = ["score", str(SAMPLES), "--meta", str(SAMPLES / "calls.csv"), "--rules", str(ROOT / "rules"),
-            "--out", str(out), "--db", str(tmp / "history.sqlite")]
+            "--out", str(out), "--db", str(tmp / "history.sqlite"),
+            "--threads", "2"]  # Whisper's words depend on the thread count: same on every machine
     first = CliRunner().invoke(app, args, env=env)
     second = CliRunner().invoke(app, args, env=env)
     return out, first, second
