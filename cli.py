@@ -373,6 +373,7 @@ def score(
     rules: Path = typer.Option(Path("rules"), "--rules", help="Rule file or folder."),
     scorecard: Optional[Path] = typer.Option(None, "--scorecard", help="Scorecard YAML (default: scorecards/default.yaml)."),
     workers: int = typer.Option(1, "--workers", "-w", help="Worker processes (or Ray actors), each with one Whisper model."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads per worker (default: cores / workers)."),
     engine: str = typer.Option("local", "--engine", help="local (processes on this machine) or ray."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (default: a local Ray instance)."),
     backend: str = typer.Option("faster-whisper", help="faster-whisper (default, fast) or openai-whisper."),
@@ -395,7 +396,7 @@ def score(
         with console_progress() as progress:
             summary = score_night(
                 inputs, out, meta=meta, pattern=pattern, rules=rules, scorecard=scorecard, workers=workers,
-                engine=engine, address=address, backend=backend, model=model, channel_map=channel_map,
+                threads=threads, engine=engine, address=address, backend=backend, model=model, channel_map=channel_map,
                 asr_options={"beam_size": beam_size}, force=force, report=not no_report,
                 report_options={"db": None if no_history else db}, progress=progress,
             )
