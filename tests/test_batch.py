@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from qc.batch import STATE_DIR, UsageError, plan_jobs, score_night
+from qc.batch import UsageError, plan_jobs, score_night
 from qc.results import load_call_results, result_path
 
 ROOT = Path(__file__).resolve().parents[1]
