@@ -9,7 +9,7 @@ signal                                  points
 fatal item hit (一票否决)                 100
 fatal rule hit waiting for review        60
 score below the pass line                the gap to the pass line, at most 50
-customer negativity (peak >= 0.5)        30 × peak (0..1)
+customer angry (negativity peak >= 0.75) 30 × peak (0..1)
 customer emotion worsened                15, +10 more when the customer ended angry
 agent lost temper                        20
 risk flag (media, regulator, lawyer...)  30 per kind, at most 60
@@ -39,7 +39,7 @@ PRIORITY_POINTS: dict[str, float] = {
     "fatal_pending": 60.0,
     "below_pass_max": 50.0,
     "negativity": 30.0,
-    "negativity_floor": 0.5,
+    "negativity_floor": 0.75,  # qc.emotion.ANGRY: a binary text model puts neutral lines near 0.5
     "worsened": 15.0,
     "ended_angry": 10.0,
     "agent_temper": 20.0,
