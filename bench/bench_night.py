@@ -105,7 +105,8 @@ def peak_rss_mb() -> float:
     return max(me, kids) / 1024
 
 
-def run_qc(audio: Path, meta: Path, out: Path, workers: int, engine: str = "local") -> dict:
+def run_qc(audio: Path, meta: Path, out: Path, workers: int, engine: str = "local",
+           beam: int | None = None, threads: int | None = None) -> dict:
     from qc.batch import available_cpus, score_night
     from qc.results import load_call_results
 
@@ -113,7 +114,8 @@ def run_qc(audio: Path, meta: Path, out: Path, workers: int, engine: str = "loca
     shutil.rmtree(cache, ignore_errors=True)
     t0 = time.perf_counter()
     s = score_night([audio], out, meta=meta, rules=ROOT / "rules", workers=workers, engine=engine,
-                    cache_dir=cache, report=True, report_options={"db": None}, force=True)
+                    cache_dir=cache, report=True, report_options={"db": None}, force=True,
+                    asr_options={"beam_size": beam} if beam else None, threads=threads)
     wall = time.perf_counter() - t0
     results = load_call_results(out)
     n = s.count("scored")
@@ -121,7 +123,7 @@ def run_qc(audio: Path, meta: Path, out: Path, workers: int, engine: str = "loca
     asr = s.asr_seconds
     right, total, misses = accuracy({r.call_id: {f.rule for f in r.inspection.findings} for r in results})
     return {
-        "engine": engine, "workers": workers, "calls": n, "failed": len(s.failed),
+        "engine": engine + (f" beam {beam}" if beam else ""), "workers": workers, "calls": n, "failed": len(s.failed),
         "audio_s": round(s.audio_seconds, 1), "wall_s": round(wall, 1),
         "rtf": round(wall / s.audio_seconds, 4),
         "calls_per_hour_per_core": round(n / (wall / 3600) / cores, 1),
@@ -180,6 +182,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=int, default=7)
     ap.add_argument("--workers", type=int, default=1, help="local engine worker processes")
+    ap.add_argument("--beam", type=int, help="ASR beam size for qc (default: qc's default)")
+    ap.add_argument("--threads", type=int, help="CPU threads per worker (default: cores / workers)")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--no-ray", action="store_true")
     ap.add_argument("--json", type=Path, help="also write the numbers here")
@@ -191,7 +195,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-night-"))
     try:
         audio, meta = make_night(args.calls, tmp / "audio")
-        rows = [run_qc(audio, meta, tmp / "local", args.workers)]
+        rows = [run_qc(audio, meta, tmp / "local", args.workers, beam=args.beam, threads=args.threads)]
         if not args.no_baseline:
             rows.append(run_baseline(audio))
         if not args.no_ray:
