@@ -90,9 +90,17 @@ def normalize_text(text: str) -> str:
 
 
 def _words(text: str) -> list[str]:
+    return [w for w in _jieba().lcut(text, HMM=False) if w.strip()]
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import logging
+
     import jieba
 
-    return [w for w in jieba.lcut(text, HMM=False) if w.strip()]
+    jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter is not a log a QA user needs
+    return jieba
 
 
 def _strings(text: str, group: FeatureGroup, words: list[str] | None) -> list[str]:
