@@ -50,6 +50,7 @@ PRIORITY_POINTS: dict[str, float] = {
     "repeat_complaint": 20.0,
 }
 COMPLAINT_POINTS: dict[str, float] = {"紧急危机": 40.0, "高度紧急": 25.0, "重要非紧急": 10.0, "一般": 0.0}
+COMPLAINT_TYPE_NAMES = {"service": "服务", "product": "产品", "environment": "环境", "price": "价格", "process": "流程"}
 RISK_NAMES = {"media": "媒体曝光", "regulator": "监管投诉", "lawyer": "法律诉讼", "privacy": "隐私泄露", "safety": "人身安全"}
 
 
@@ -125,7 +126,7 @@ def call_priority(result: Any, repeat_complaint: bool = False) -> tuple[float, l
         if emotion.complaint is not None:
             pts = COMPLAINT_POINTS.get(emotion.complaint.priority, 0.0)
             if pts > 0:
-                reasons.append(Reason("complaint", f"投诉 {emotion.complaint.priority} ({emotion.complaint.type})", pts, _first(emotion.complaint.evidence)))
+                reasons.append(Reason("complaint", f"投诉 {emotion.complaint.priority} ({COMPLAINT_TYPE_NAMES.get(emotion.complaint.type, emotion.complaint.type)})", pts, _first(emotion.complaint.evidence)))
     risk_findings = [f for f in findings if f.kind == "risk"]
     if risk_findings and not (emotion is not None and emotion.risks):
         rules = sorted({f.rule for f in risk_findings})

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from qc.history import FCR_TARGET, Contact, History, RulePrecision, contact_of, find_repeats, first_contact_resolution
-from qc.queue import COMPLAINT_POINTS, PRIORITY_POINTS, QueueEntry, build_queue
+from qc.queue import COMPLAINT_POINTS, COMPLAINT_TYPE_NAMES, PRIORITY_POINTS, RISK_NAMES, QueueEntry, build_queue
 from qc.redact import redact_text
 from qc.report import charts
 from qc.report.exports import (
@@ -209,7 +209,8 @@ def _env():
     env.filters["ts"] = _ts
     env.filters["pct"] = lambda v: "—" if v is None else f"{100 * v:.1f}%"
     env.filters["page"] = page_name
-    env.globals.update(SEVERITY_NAMES=SEVERITY_NAMES, STATUS_NAMES=STATUS_NAMES, ROLE_NAMES=ROLE_NAMES, TRAJECTORY_NAMES=TRAJECTORY_NAMES)
+    env.globals.update(SEVERITY_NAMES=SEVERITY_NAMES, STATUS_NAMES=STATUS_NAMES, ROLE_NAMES=ROLE_NAMES, TRAJECTORY_NAMES=TRAJECTORY_NAMES,
+                       COMPLAINT_TYPE_NAMES=COMPLAINT_TYPE_NAMES, RISK_NAMES=RISK_NAMES)
     return env
 
 
