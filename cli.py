@@ -34,6 +34,8 @@ def _setup_logging(verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not verbose:  # per-channel VAD chatter from faster-whisper is for debugging, not for QA staff
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 
 
 def _fail(message: str, code: int = 2) -> None:
