@@ -255,21 +255,12 @@ class CallPipeline:
     def _transcribe(self, job: CallJob, audio):
         """The call's transcript from the cache, else from the model (the audio is decoded once,
         here, for both ASR and the emotion stage's voice features)."""
-        channel_map = self.config.channel_map
-        key = self.transcriber.cache_key(audio.info.sha256, channel_map)
-        cached = None if self.config.force_asr else self.cache.get(key)
-        if cached is not None:
-            # the same recording may come under another name or with other metadata tonight
-            asr_notes = {k: v for k, v in cached.meta.items() if k.startswith("asr_")}
-            cached.call_id, cached.agent_id, cached.meta = job.call_id, job.agent_id, {**job.meta, **asr_notes}
-            if cached.audio is not None:
-                cached.audio.path = job.source
-            return cached, True
-        transcript = self.transcriber.transcribe(
-            audio, call_id=job.call_id, agent_id=job.agent_id, meta=dict(job.meta), channel_map=channel_map
-        )
-        self.cache.put(key, transcript)
-        return transcript, False
+        from qc.asr import transcribe_call
+        from qc.ingest import CallMeta
+
+        call = CallMeta(call_id=job.call_id, agent_id=job.agent_id, meta=dict(job.meta))
+        return transcribe_call(job.source, self.transcriber, call, self.config.channel_map, self.cache,
+                               force=self.config.force_asr, audio=audio)
 
     def _from_transcript(self, job: CallJob):
         from qc.transcript import load_transcript

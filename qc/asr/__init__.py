@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from qc.asr.transcriber import DEFAULT_CHANNEL_MAP, Transcriber, parse_channel_map
 from qc.cache import TranscriptCache, transcript_cache_key
-from qc.ingest import AudioError, CallMeta, call_metadata, decode_audio, discover_audio, file_sha256, load_call_table
+from qc.ingest import AudioError, CallMeta, DecodedAudio, call_metadata, decode_audio, discover_audio, file_sha256, load_call_table
 from qc.transcript import TranscriptError, load_transcript, save_transcript, write_json_atomic
 from qc.types import Transcript
 
@@ -127,6 +127,7 @@ def transcribe_call(
     channel_map: str | Sequence[str] | None = None,
     cache: TranscriptCache | None = None,
     force: bool = False,
+    audio: DecodedAudio | None = None,
 ) -> tuple[Transcript, bool]:
     """Transcribe one recording, through the transcript cache.
 
@@ -137,6 +138,8 @@ def transcribe_call(
         channel_map: roles of the channels of a stereo file.
         cache: transcript cache (default ``$QC_CACHE_DIR/transcripts``).
         force: recognise again even when cached.
+        audio: the recording already decoded (the night batch decodes once for ASR and voice
+            emotion); decoded here when not given.
 
     Returns:
         ``(transcript, from_cache)``.
@@ -147,14 +150,16 @@ def transcribe_call(
     path = Path(path)
     call = call or CallMeta(call_id=path.stem)
     cache = cache or TranscriptCache()
-    if not path.is_file():
+    if audio is None and not path.is_file():
         raise AudioError(f"{path}: no such file; check the path")
-    key = transcriber.cache_key(file_sha256(path), channel_map)
+    sha256 = audio.info.sha256 if audio is not None else file_sha256(path)
+    key = transcriber.cache_key(sha256, channel_map)
     if not force:
         hit = cache.get(key)
         if hit is not None:
             return _with_call(hit, call, str(path)), True
-    audio = decode_audio(path)
+    if audio is None:
+        audio = decode_audio(path)
     transcript = transcriber.transcribe(
         audio, call_id=call.call_id, agent_id=call.agent_id, meta=dict(call.meta), channel_map=channel_map
     )
