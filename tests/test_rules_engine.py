@@ -388,3 +388,15 @@ def test_shipped_rules_validate_against_json_schema():
                       "severity": "minor", "polarity": "forbidden", "message": "m", "match": {"type": "keyword", "anyy": ["a"]},
                       "tests": []}]}
     assert list(validator.iter_errors(bad))
+
+
+def test_required_rule_on_mono_call_without_an_identified_agent_needs_review():
+    # Mono recording whose voices could not be separated: nobody is known to be the agent, so
+    # "the agent did not greet" is unproven and must not deduct until a reviewer listens.
+    unknown = call(("unknown", "我想查一下话费", 0.5, 2.0), ("unknown", "好的请稍等", 2.5, 4.0), roles_inferred=True)
+    opening = [f for f in inspect(unknown, SHIPPED).findings if f.rule == "OPEN01"]
+    assert opening and opening[0].needs_review and "人工复核" in opening[0].message
+    # The same call with its roles known (stereo or hand-written) is a certain violation.
+    known = call(("customer", "我想查一下话费", 0.5, 2.0), ("agent", "好的请稍等", 2.5, 4.0))
+    opening = [f for f in inspect(known, SHIPPED).findings if f.rule == "OPEN01"]
+    assert opening and not opening[0].needs_review

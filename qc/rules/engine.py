@@ -72,7 +72,12 @@ def _findings(rule: Rule, ctx: CallContext, hits: list[Hit], review_below: float
         evidence = [_evidence(us, h) for h in scope[:3] if h.utterance is not None]
         confs = [_confidence(us[h.utterance], None) for h in scope[:3] if h.utterance is not None]
         conf = min(confs) if confs else 1.0
-        return [_finding(rule, ctx, rule.message, evidence, conf, threshold)]
+        finding = _finding(rule, ctx, rule.message, evidence, conf, threshold)
+        if _roles_unknown(ctx.transcript):
+            # Mono call whose agent could not be told apart: "the agent never said X" is unproven.
+            finding.needs_review = True
+            finding.message += "（单声道录音未能区分坐席，需人工复核）"
+        return [finding]
     out = []
     for h in hits:
         if rule.max_findings is not None and len(out) >= rule.max_findings:
@@ -83,6 +88,11 @@ def _findings(rule: Rule, ctx: CallContext, hits: list[Hit], review_below: float
         ev = [_evidence(us, h)] if h.utterance is not None or h.start is not None else []
         out.append(_finding(rule, ctx, message, ev, conf, threshold))
     return out
+
+
+def _roles_unknown(transcript: Transcript) -> bool:
+    """Roles were guessed (mono) and no utterance could be given to the agent."""
+    return transcript.roles_inferred and not any(u.role == "agent" for u in transcript.utterances)
 
 
 def _finding(rule: Rule, ctx: CallContext, message: str, evidence: list[Evidence], conf: float, threshold: float) -> Finding:
