@@ -155,6 +155,7 @@ class CallPipeline:
         self.config = config
         self.rules = load_rules(config.rules)
         self.scorecard = load_scorecard(config.scorecard or default_scorecard_path(), self.rules)
+        self.timing_rules = {rule.code for rule in self.rules if rule.needs_timing}
         self._transcriber = None
         self._cache = None
 
@@ -199,11 +200,10 @@ class CallPipeline:
             outcome.status = "scored"
             if transcript.duration:
                 outcome.audio_seconds = float(transcript.duration) if job.kind == "audio" else 0.0
-            if audio is None:
-                timed = self._timing_rules()
+            if audio is None and not transcript.has_timing:
                 outcome.skipped_checks = {
-                    code: why for code, why in result.inspection.not_applicable.items() if code in timed
-                } if not transcript.has_timing else {}
+                    code: why for code, why in result.inspection.not_applicable.items() if code in self.timing_rules
+                }
         except Exception as e:  # one bad call must never stop the night
             outcome.error = _reason(job, e)
             level = logging.DEBUG if isinstance(e, ValueError) else logging.WARNING
@@ -211,10 +211,6 @@ class CallPipeline:
         outcome.seconds = round(time.perf_counter() - t0, 4)
         outcome.asr_seconds = round(outcome.asr_seconds, 4)
         return outcome
-
-    def _timing_rules(self) -> set[str]:
-        """Codes of rules that need utterance times (skipped on transcripts without them)."""
-        return {rule.code for rule in self.rules if _needs_timing(rule.match)}
 
     def score(self, transcript, audio=None):
         """Emotion -> rules -> scoring for one transcript; returns a :class:`qc.results.CallResult`."""
@@ -271,15 +267,6 @@ class CallPipeline:
             transcript.agent_id = job.agent_id
         transcript.meta = {**job.meta, **transcript.meta}
         return transcript
-
-
-def _needs_timing(cond: Any) -> bool:
-    """True when a compiled rule condition, or one nested in it, needs utterance times."""
-    if getattr(getattr(cond, "type", None), "needs_timing", False):
-        return True
-    params = getattr(cond, "params", None) or {}
-    nested = [v for value in params.values() for v in (value if isinstance(value, (list, tuple)) else [value])]
-    return any(_needs_timing(v) for v in nested if hasattr(v, "params"))
 
 
 def _log10(x: float) -> float:

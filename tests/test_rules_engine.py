@@ -400,3 +400,29 @@ def test_required_rule_on_mono_call_without_an_identified_agent_needs_review():
     known = call(("customer", "我想查一下话费", 0.5, 2.0), ("agent", "好的请稍等", 2.5, 4.0))
     opening = [f for f in inspect(known, SHIPPED).findings if f.rule == "OPEN01"]
     assert opening and not opening[0].needs_review
+
+
+def test_rules_know_whether_they_need_utterance_times(tmp_path):
+    rules = load_rules(ROOT / "rules")
+    timed = {r.code for r in rules if r.needs_timing}
+    assert {"SILN01", "INTR01", "RATE01"} <= timed  # timing conditions, nested or not
+    assert not ({"OPEN01", "FORB01", "EMPA01", "RISK01"} & timed)  # text checks judge chat transcripts too
+    nested = tmp_path / "nested.yaml"
+    nested.write_text(textwrap.dedent("""
+        rules:
+          - code: NEST01
+            name: test.nested_silence
+            description: {what: 致歉后长时间静音, why: 测试嵌套的计时条件}
+            category: 沟通技巧
+            severity: minor
+            polarity: forbidden
+            message: 致歉后静音
+            match:
+              all:
+                - {type: keyword, role: agent, any: [抱歉]}
+                - {type: not, condition: {type: silence, min_seconds: 10}}
+            tests:
+              - {name: hit, expect: hit, transcript: [{agent: 抱歉, at: [0, 1]}]}
+              - {name: no hit, expect: no_hit, transcript: [{agent: 您好, at: [0, 1]}]}
+    """), encoding="utf-8")
+    assert [r.needs_timing for r in load_rules(nested)] == [True]

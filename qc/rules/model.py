@@ -71,6 +71,11 @@ class Rule:
     def kind(self) -> str:
         return "risk" if self.polarity == "risk" else "violation"
 
+    @property
+    def needs_timing(self) -> bool:
+        """True when the rule cannot be judged on a transcript without utterance times."""
+        return self.match.needs_timing
+
 
 @dataclass
 class RuleSet:

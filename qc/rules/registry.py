@@ -114,3 +114,15 @@ class Cond:
     def run(self, ctx: Any, scope: tuple[int, ...]) -> list:
         """Evaluate on ``scope`` (utterance indices); returns the hits."""
         return self.type.func(ctx, scope, **self.params)
+
+    @property
+    def needs_timing(self) -> bool:
+        """True when this condition, or one nested in it, needs utterance times."""
+        if self.type.needs_timing:
+            return True
+        for name in self.type.children:
+            value = self.params.get(name)
+            nested = value if isinstance(value, (list, tuple)) else [value]
+            if any(isinstance(c, Cond) and c.needs_timing for c in nested):
+                return True
+        return False
