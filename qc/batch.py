@@ -170,7 +170,8 @@ def plan_jobs(
     Raises:
         UsageError: a path does not exist, nothing to score was found, or calls.csv is unusable.
     """
-    from qc.ingest import AUDIO_EXTENSIONS, AudioError, MetadataError, call_metadata, discover_audio, load_call_table
+    from qc.ingest import (AUDIO_EXTENSIONS, AudioError, MetadataError, call_metadata, discover_audio,
+                           duplicate_call_id, load_call_table)
 
     try:
         table = load_call_table(meta) if meta else None
@@ -217,8 +218,7 @@ def plan_jobs(
         if call_id in used:
             rejected.append(CallOutcome(
                 call_id=call_id, source=str(path), kind=kind, status="failed",
-                error=f"{path}: call_id {call_id!r} is already used by {used[call_id]}; "
-                      "give a calls.csv or --pattern that makes call ids unique",
+                error=duplicate_call_id(path, call_id, used[call_id]),
             ))
             continue
         used[call_id] = str(path)

@@ -26,6 +26,7 @@ __all__ = [
     "DecodedAudio",
     "CallMeta",
     "decode_audio",
+    "duplicate_call_id",
     "discover_audio",
     "file_sha256",
     "load_call_table",
@@ -77,6 +78,12 @@ class CallMeta:
     call_id: str
     agent_id: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+def duplicate_call_id(path: str | Path, call_id: str, first: str | Path) -> str:
+    """The error for a second file that maps to a call id another file already has."""
+    return (f"{path}: call_id {call_id!r} is already used by {first}; "
+            "give a calls.csv or --pattern that makes call ids unique")
 
 
 def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:

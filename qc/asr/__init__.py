@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from qc.asr.transcriber import DEFAULT_CHANNEL_MAP, Transcriber, parse_channel_map
 from qc.cache import TranscriptCache, transcript_cache_key
-from qc.ingest import AudioError, CallMeta, DecodedAudio, call_metadata, decode_audio, discover_audio, file_sha256, load_call_table
+from qc.ingest import AudioError, CallMeta, DecodedAudio, call_metadata, duplicate_call_id, decode_audio, discover_audio, file_sha256, load_call_table
 from qc.transcript import TranscriptError, load_transcript, save_transcript, write_json_atomic
 from qc.types import Transcript
 
@@ -209,10 +209,7 @@ def transcribe_files(
             call = call_metadata(f, table, pattern)
             outcome.call_id = call.call_id
             if call.call_id in used:
-                raise AudioError(
-                    f"{f}: call_id {call.call_id!r} is already used by {used[call.call_id]}; "
-                    "give a calls.csv or --pattern that makes call ids unique"
-                )
+                raise AudioError(duplicate_call_id(f, call.call_id, used[call.call_id]))
             used[call.call_id] = str(f)
             target = out / f"{call.call_id}.json"
             outcome.out = str(target)
