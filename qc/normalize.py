@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
-__all__ = ["NormText", "normalize", "normalize_text", "pinyin", "fuzzy_syllable", "find_pinyin"]
+__all__ = ["NormText", "normalize", "normalize_text", "to_simplified", "pinyin", "fuzzy_syllable", "find_pinyin"]
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000}
@@ -59,6 +59,14 @@ def _opencc():
     import opencc
 
     return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> Simplified Chinese (OpenCC t2s); other scripts are left alone.
+
+    Every stage uses this one converter: ASR output, emotion features and rule matching.
+    """
+    return _opencc().convert(text) if text else text
 
 
 @lru_cache(maxsize=65536)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from qc.asr import load_transcriber, transcribe_files
-from qc.asr.guard import GuardOptions, RawSegment, check_segment, strip_phantoms, to_simplified
+from qc.asr.guard import GuardOptions, RawSegment, check_segment, strip_phantoms
+from qc.normalize import to_simplified
 from qc.asr.metrics import cer
 from qc.asr.roles import agent_score, assign_mono_roles
 from qc.cache import TranscriptCache

@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from qc.normalize import to_simplified
 from qc.types import Word
 
-__all__ = ["tidy_text", "PHANTOM_PHRASES", "GuardOptions", "RawSegment", "check_segment", "strip_phantoms", "to_simplified"]
+__all__ = ["tidy_text", "PHANTOM_PHRASES", "GuardOptions", "RawSegment", "check_segment", "strip_phantoms"]
 
 # Subtitle credits and video outros that Whisper emits for Mandarin silence or noise. None of
 # them is something an agent or a customer says on a service call.
@@ -82,16 +83,6 @@ class GuardOptions:
         }
 
 
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    """Traditional -> Simplified Chinese (OpenCC t2s); other scripts are left alone."""
-    return _t2s().convert(text) if text else text
 
 
 _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"

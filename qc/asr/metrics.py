@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from qc.asr.guard import to_simplified
+from qc.normalize import to_simplified
 
 __all__ = ["normalize_for_cer", "cer"]
 

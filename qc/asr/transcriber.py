@@ -14,7 +14,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qc.asr.guard import GuardOptions, RawSegment, check_segment, strip_phantoms, tidy_text, to_simplified
+from qc.asr.guard import GuardOptions, RawSegment, check_segment, strip_phantoms, tidy_text
+from qc.normalize import to_simplified
 from qc.asr.roles import assign_mono_roles, voice_features
 from qc.cache import cache_key
 from qc.ingest import DecodedAudio

@@ -17,8 +17,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from qc.normalize import to_simplified
+
 __all__ = [
-    "DEFAULT_BITS", "FeatureGroup", "LEGACY_GROUP", "to_simplified", "normalize_text", "feature_strings",
+    "DEFAULT_BITS", "FeatureGroup", "LEGACY_GROUP", "normalize_text", "feature_strings",
     "hash_features", "vectorize", "vectorize_groups",
 ]
 
@@ -70,16 +72,6 @@ class FeatureGroup:
 LEGACY_GROUP = FeatureGroup()
 
 
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    """Traditional -> simplified characters (ASR and agents may write either)."""
-    return _t2s().convert(text)
 
 
 def normalize_text(text: str) -> str:

@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 
 from qc.emotion import lexicon
-from qc.emotion.features import to_simplified
+from qc.normalize import to_simplified
 from qc.types import Complaint, Evidence, RiskFlag, Transcript
 
 __all__ = ["RISK_KINDS", "PRIORITIES", "find_risks", "classify_complaint"]
