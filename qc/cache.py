@@ -18,9 +18,14 @@ from typing import Any
 from qc.transcript import TranscriptError, load_transcript, save_transcript
 from qc.types import Transcript
 
-__all__ = ["cache_dir", "cache_key", "transcript_cache_key", "TranscriptCache"]
+__all__ = ["ASR_REVISION", "cache_dir", "cache_key", "transcript_cache_key", "TranscriptCache"]
 
 log = logging.getLogger(__name__)
+
+# Part of every key: bump it when what qc does to Whisper's output changes (segmentation into
+# utterances, the hallucination guard, t2s, spacing), so an upgraded qc recognises again instead
+# of serving transcripts an older version made.
+ASR_REVISION = 2
 
 
 def cache_dir() -> Path:
@@ -32,7 +37,7 @@ def cache_dir() -> Path:
 def cache_key(audio_sha256: str, backend: str, model: str, options: dict[str, Any]) -> str:
     """Stable hex key for one recognition of one recording."""
     blob = json.dumps(
-        {"audio": audio_sha256, "backend": backend, "model": model, "options": options},
+        {"audio": audio_sha256, "backend": backend, "model": model, "options": options, "qc": ASR_REVISION},
         sort_keys=True,
         ensure_ascii=True,
         default=str,

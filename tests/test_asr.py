@@ -289,3 +289,12 @@ def test_mono_roles_follow_the_voice_that_greets():
     # One voice only (cannot split): only agent-like utterances get a role.
     same = np.stack([voice_a + rng.normal(0, 0.1, 8) for _ in who])
     assert assign_mono_roles(texts, same, [2.0] * 5) == ["agent", "unknown", "agent", "unknown", "agent"]
+
+
+def test_cache_key_changes_with_qc_recognition_revision(monkeypatch):
+    import qc.cache
+
+    key = qc.cache.cache_key("ab" * 32, "faster-whisper", "base", {"beam_size": 5})
+    assert key == qc.cache.cache_key("ab" * 32, "faster-whisper", "base", {"beam_size": 5})
+    monkeypatch.setattr(qc.cache, "ASR_REVISION", qc.cache.ASR_REVISION + 1)
+    assert key != qc.cache.cache_key("ab" * 32, "faster-whisper", "base", {"beam_size": 5})
