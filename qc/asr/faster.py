@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 class FasterWhisperTranscriber(Transcriber):
-    """Whisper through CTranslate2, with faster-whisper's Silero VAD skipping silence.
+    """Whisper through CTranslate2 (int8 on CPU).
 
     Args:
         model: None for the offline base model, a model name (downloads) or a local CT2 folder.
@@ -53,8 +53,7 @@ class FasterWhisperTranscriber(Transcriber):
             np.ascontiguousarray(samples, dtype=np.float32),
             language=o["language"],
             beam_size=int(o["beam_size"]),
-            vad_filter=bool(o["vad"]),
-            vad_parameters={"min_silence_duration_ms": 500, "speech_pad_ms": 200},
+            vad_filter=False,  # the Transcriber has cut the silence out already
             word_timestamps=bool(o["word_timestamps"]),
             condition_on_previous_text=bool(o["condition_on_previous_text"]),
         )

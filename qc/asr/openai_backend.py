@@ -6,7 +6,7 @@ Install: ``pip install torch==2.13.0 numba tiktoken more-itertools`` then
 By default it runs the same offline base weights as faster-whisper: the CTranslate2 model is
 converted once to ``openai-whisper.pt`` next to it (see :mod:`qc.asr.convert`). Audio is given
 as a 16 kHz float32 array decoded by PyAV, so the ``ffmpeg`` program is not needed. Silence is
-skipped with the same Silero VAD faster-whisper uses.
+skipped by the shared Transcriber (Silero VAD, :mod:`qc.asr.stream`), as for faster-whisper.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 from qc.asr.guard import RawSegment
 from qc.asr.models import resolve_model
-from qc.asr.transcriber import SAMPLE_RATE, Transcriber
+from qc.asr.transcriber import Transcriber
 from qc.cache import cache_dir
 from qc.types import Word
 
@@ -120,24 +120,11 @@ class OpenAIWhisperTranscriber(Transcriber):
             self._model = model
         return self._model
 
-    def _speech(self, samples: np.ndarray) -> tuple[np.ndarray, list[dict] | None]:
-        if not self.options["vad"]:
-            return samples, None
-        from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
-
-        chunks = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=500, speech_pad_ms=200))
-        if not chunks:
-            return np.zeros(0, dtype=np.float32), []
-        pieces, _ = collect_chunks(samples, chunks)
-        return np.concatenate(pieces).astype(np.float32), chunks
-
     def recognize(self, samples: np.ndarray) -> list[RawSegment]:
         import whisper
 
         o = self.options
-        audio, chunks = self._speech(np.ascontiguousarray(samples, dtype=np.float32))
-        if chunks == [] or len(audio) < SAMPLE_RATE // 10:
-            return []
+        audio = np.ascontiguousarray(samples, dtype=np.float32)
         result = whisper.transcribe(
             self._whisper(),
             audio,
@@ -156,24 +143,4 @@ class OpenAIWhisperTranscriber(Transcriber):
             segments.append(RawSegment(float(s["start"]), float(s["end"]), s["text"], words,
                                        float(s["avg_logprob"]), float(s["no_speech_prob"]),
                                        float(s["compression_ratio"])))
-        if chunks:
-            segments = _restore_times(segments, chunks)
         return segments
-
-
-def _restore_times(segments: list[RawSegment], chunks: list[dict]) -> list[RawSegment]:
-    """Map times in the VAD-concatenated audio back to the original (as faster-whisper does)."""
-    from faster_whisper.vad import SpeechTimestampsMap
-
-    ts = SpeechTimestampsMap(chunks, SAMPLE_RATE)
-    for seg in segments:
-        if seg.words:
-            for w in seg.words:
-                idx = ts.get_chunk_index((w.start + w.end) / 2)
-                w.start = ts.get_original_time(w.start, idx)
-                w.end = ts.get_original_time(w.end, idx)
-            seg.start, seg.end = seg.words[0].start, seg.words[-1].end
-        else:
-            seg.start = ts.get_original_time(seg.start)
-            seg.end = ts.get_original_time(seg.end, is_end=True)
-    return segments
