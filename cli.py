@@ -374,7 +374,7 @@ def score(
     pattern: Optional[str] = typer.Option(None, help="File name pattern when there is no calls.csv, e.g. '{agent_id}_{call_id}.wav'."),
     rules: Path = typer.Option(Path("rules"), "--rules", help="Rule file or folder."),
     scorecard: Optional[Path] = typer.Option(None, "--scorecard", help="Scorecard YAML (default: scorecards/default.yaml)."),
-    workers: int = typer.Option(1, "--workers", "-w", help="Worker processes (or Ray actors), each with one Whisper model."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Worker processes (or Ray actors), each with one Whisper model (default: one per core)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads per worker (default: cores / workers)."),
     engine: str = typer.Option("local", "--engine", help="local (processes on this machine) or ray."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (default: a local Ray instance)."),

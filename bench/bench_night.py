@@ -1,7 +1,7 @@
 """Night simulation: N stereo calls through the whole pipeline, against the hand-written baseline.
 
-    python bench/bench_night.py                 # 7 calls (the samples), local engine, baseline, Ray
-    python bench/bench_night.py --calls 21 --workers 2 --no-baseline --no-ray
+    python bench/bench_night.py                 # 14 calls (the samples twice), qc defaults, baselines, Ray
+    python bench/bench_night.py --calls 7 --workers 1 --beam 1 --no-baseline --no-ray
 
 Prints, side by side:
   qc (local engine)   calls per hour per core, real-time factor, peak memory, share of time outside ASR,
@@ -105,7 +105,7 @@ def peak_rss_mb() -> float:
     return max(me, kids) / 1024
 
 
-def run_qc(audio: Path, meta: Path, out: Path, workers: int, engine: str = "local",
+def run_qc(audio: Path, meta: Path, out: Path, workers: int | None, engine: str = "local",
            beam: int | None = None, threads: int | None = None) -> dict:
     from qc.batch import available_cpus, score_night
     from qc.results import load_call_results
@@ -119,6 +119,7 @@ def run_qc(audio: Path, meta: Path, out: Path, workers: int, engine: str = "loca
     wall = time.perf_counter() - t0
     results = load_call_results(out)
     n = s.count("scored")
+    workers = s.workers
     cores = min(available_cpus(), os.cpu_count() or 1)
     asr = s.asr_seconds
     right, total, misses = accuracy({r.call_id: {f.rule for f in r.inspection.findings} for r in results})
@@ -188,8 +189,9 @@ def run_baseline(audio: Path, label: str, options: dict) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--calls", type=int, default=7)
-    ap.add_argument("--workers", type=int, default=1, help="local engine worker processes")
+    ap.add_argument("--calls", type=int, default=14,
+                    help="calls in the night (default 14: each sample twice, so a one-call tail does not dominate)")
+    ap.add_argument("--workers", type=int, help="local engine worker processes (default: qc's, one per core)")
     ap.add_argument("--beam", type=int, help="ASR beam size for qc (default: qc's default)")
     ap.add_argument("--threads", type=int, help="CPU threads per worker (default: cores / workers)")
     ap.add_argument("--no-baseline", action="store_true")
@@ -210,11 +212,11 @@ def main() -> None:
             try:
                 import ray  # noqa: F401
 
-                if args.workers != 2:  # compare like with like: 2 local workers vs 2 Ray actors
+                if rows[0]["workers"] != 2:  # compare like with like: 2 local workers vs 2 Ray actors
                     rows.append(run_qc(audio, meta, tmp / "local2", 2))
                     rows[-1].update(engine="local")
                 ray_row = run_qc(audio, meta, tmp / "ray", 2, engine="ray")
-                local2 = rows[-1] if args.workers != 2 else rows[0]
+                local2 = rows[-1] if rows[0]["workers"] != 2 else rows[0]
                 ray_row["identical_to_local"] = ray_row["_results"] == local2["_results"]
                 ray_row["overhead_vs_local"] = round(ray_row["wall_s"] / local2["wall_s"] - 1, 3)
                 rows.append(ray_row)
