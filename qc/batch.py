@@ -19,6 +19,7 @@ import os
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -317,11 +318,39 @@ def run_local(
         return
 
     import multiprocessing as mp
-    from concurrent.futures.process import BrokenProcessPool
 
     pending = list(jobs)
     attempts: dict[str, int] = {}
     ctx = mp.get_context("spawn")  # fork would copy model threads' state; spawn is safe everywhere
+    with _omp_threads(config.cpu_threads):
+        _run_pool(pending, config, workers, on_outcome, ctx, attempts)
+
+
+@contextmanager
+def _omp_threads(threads: int):
+    """OMP_NUM_THREADS for the worker processes started inside this block.
+
+    OpenMP reads it once, when the runtime is loaded, and its thread count changes CTranslate2's
+    float reduction order, hence the words Whisper picks: a worker must have it from its first
+    instruction (as a Ray actor gets it from Ray) or the local and Ray engines transcribe apart.
+    """
+    if threads <= 0:
+        yield
+        return
+    before = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = before
+
+
+def _run_pool(pending, config, workers, on_outcome, ctx, attempts) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
     while pending:
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                                    initargs=(config, logging.getLogger().getEffectiveLevel()))

@@ -167,7 +167,9 @@ class CallPipeline:
             c = self.config
             if c.cpu_threads > 0:
                 # OpenMP's thread count changes CTranslate2's float reduction order, hence the words
-                # Whisper picks: pin it to the worker's budget so every engine transcribes alike.
+                # Whisper picks. Only libraries loaded after this line see it (numpy's BLAS, used
+                # for the mel features, is loaded long before): worker processes get it from their
+                # first instruction instead (qc.batch._omp_threads; Ray sets it for its actors).
                 os.environ["OMP_NUM_THREADS"] = str(c.cpu_threads)
             options = dict(c.asr_options)
             if c.backend in ("faster-whisper", "faster_whisper", "ct2"):

@@ -138,6 +138,33 @@ def test_stereo_telephone_call_roles_and_timestamps(transcriber, tmp_path):
 
 
 @pytest.mark.slow
+def test_quick_turns_in_one_packed_stream_go_back_to_their_own_channel(transcriber, tmp_path):
+    """The customer answers 0.3 s after the agent stops: both channels' speech is one Whisper
+    stream (qc.asr.stream), and the words must still come back to the right side and second."""
+    rate = 8000
+    a = decode_audio(CLIP_A, sample_rate=rate).samples[0]
+    b = decode_audio(CLIP_B, sample_rate=rate).samples[0]
+    a0, a1 = _speech_bounds(a, rate)
+    b0, b1 = _speech_bounds(b, rate)
+    b_at = 0.5 + a1 + 0.3 - b0  # customer's first word 0.3 s after the agent's last
+    n = int((b_at + len(b) / rate + 0.5) * rate)
+    left, right = np.zeros(n, np.float32), np.zeros(n, np.float32)
+    left[int(0.5 * rate): int(0.5 * rate) + len(a)] += a
+    right[int(b_at * rate): int(b_at * rate) + len(b)] += b
+    f = _write_wav(tmp_path / "quick.wav", np.stack([left, right]), rate)
+    t = transcriber.transcribe(decode_audio(f), call_id="quick")
+    assert t.asr.options["pack_channels"] is True
+    roles = [u.role for u in t.utterances]
+    assert roles == ["agent", "customer"], t.utterances
+    agent, customer = t.utterances
+    assert cer(REFS[CLIP_A.stem], agent.text) <= 0.45
+    assert cer(REFS[CLIP_B.stem], customer.text) <= 0.45
+    assert agent.end == pytest.approx(0.5 + a1, abs=0.5)
+    assert customer.start == pytest.approx(b_at + b0, abs=0.5)
+    assert all(w.start >= customer.start - 0.01 for w in customer.words)
+
+
+@pytest.mark.slow
 def test_silence_and_line_noise_give_no_words(transcriber, tmp_path):
     rng = np.random.default_rng(0)
     x = np.zeros((2, 8000 * 20), np.float32)

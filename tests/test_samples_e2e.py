@@ -28,7 +28,9 @@ def scored_night(tmp_path_factory):
     env = {"QC_CACHE_DIR": str(tmp / "cache")}  # a cold cache: Whisper really runs
     args = ["score", str(SAMPLES), "--meta", str(SAMPLES / "calls.csv"), "--rules", str(ROOT / "rules"),
             "--out", str(out), "--db", str(tmp / "history.sqlite"),
-            "--threads", "2"]  # Whisper's words depend on the thread count: same on every machine
+            # Whisper's words depend on the thread count: pin qc's default on 2 cores (a worker per
+            # core, one thread each) so every machine transcribes the samples alike
+            "--workers", "2", "--threads", "1"]
     first = CliRunner().invoke(app, args, env=env)
     second = CliRunner().invoke(app, args, env=env)
     return out, first, second
