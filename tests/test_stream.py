@@ -1,64 +1,51 @@
-"""Packing both channels' speech into one Whisper stream, and mapping words back."""
+"""Cutting a channel's silence out before Whisper, and mapping words back to the call's time."""
 
 import numpy as np
 import pytest
 
 from qc.asr.guard import RawSegment
-from qc.asr.stream import SWITCH_GAP_S, Piece, pack, unpack
+from qc.asr.stream import Piece, pack, unpack
 from qc.types import Word
 
 SR = 16000
 
 
-def test_pack_orders_chunks_by_time_across_channels_with_a_gap_at_each_switch():
-    agent = np.full(10 * SR, 0.1, dtype=np.float32)
-    customer = np.full(10 * SR, 0.2, dtype=np.float32)
-    stream, pieces = pack({0: agent, 1: customer},
-                          {0: [(0, SR), (6 * SR, 7 * SR)], 1: [(2 * SR, 4 * SR)]})
-    assert [(p.channel, p.start, p.end) for p in pieces] == [(0, 0.0, 1.0), (1, 2.0, 4.0), (0, 6.0, 7.0)]
-    assert [p.offset for p in pieces] == pytest.approx([0.0, 1.0 + SWITCH_GAP_S, 3.0 + 2 * SWITCH_GAP_S])
-    assert len(stream) == int((4.0 + 2 * SWITCH_GAP_S) * SR)
-    # each piece holds its own channel's samples; the gap is silence
-    assert stream[int(1.5 * SR)] == pytest.approx(0.2) and stream[SR + 10] == 0.0
-    assert stream[int((3.0 + 2 * SWITCH_GAP_S) * SR) + 10] == pytest.approx(0.1)
-
-
-def test_pack_keeps_overlapping_speech_of_both_channels():
-    x = np.ones(5 * SR, dtype=np.float32)
-    stream, pieces = pack({0: x, 1: x}, {0: [(0, 3 * SR)], 1: [(SR, 2 * SR)]})
-    assert len(stream) == int((4 + SWITCH_GAP_S) * SR)  # 3 s + 1 s, nothing lost to the overlap
-    assert [p.channel for p in pieces] == [0, 1]
+def test_pack_lays_the_speech_end_to_end():
+    x = np.arange(10 * SR, dtype=np.float32)
+    stream, pieces = pack(x, [(SR, 2 * SR), (6 * SR, 8 * SR)])
+    assert pieces == [Piece(1.0, 2.0, 0.0), Piece(6.0, 8.0, 1.0)]
+    assert len(stream) == 3 * SR and stream.dtype == np.float32
+    assert stream[0] == SR and stream[SR] == 6 * SR  # the second piece follows the first directly
 
 
 def test_pack_of_no_speech_is_empty():
-    stream, pieces = pack({0: np.zeros(SR, dtype=np.float32)}, {0: []})
+    stream, pieces = pack(np.zeros(SR, dtype=np.float32), [])
     assert len(stream) == 0 and pieces == []
 
 
-def test_unpack_cuts_a_segment_where_the_speaker_changes_and_restores_call_times():
-    pieces = [Piece(0, 10.0, 12.0, 0.0), Piece(1, 12.5, 14.0, 2.0 + SWITCH_GAP_S)]
-    b = 2.0 + SWITCH_GAP_S
-    seg = RawSegment(0.0, b + 1.4, "请问您是机主吗是的", [
+def test_unpack_restores_each_words_time_in_the_call():
+    pieces = [Piece(10.0, 12.0, 0.0), Piece(20.0, 21.5, 2.0)]
+    seg = RawSegment(0.0, 3.4, "请问您是机主吗是的", [
         Word(0.1, 0.9, "请问", 0.9), Word(0.9, 1.8, "您是机主吗", 0.8),
-        Word(b + 0.1, b + 0.6, "是", 0.7), Word(b + 0.6, b + 1.4, "的", 0.6),
+        Word(2.1, 2.6, "是", 0.7), Word(2.6, 3.4, "的", 0.6),
     ], -0.2, 0.01, 1.1)
-    (ch_a, a), (ch_b, c) = unpack([seg], pieces)
-    assert (ch_a, a.text, a.start, a.end) == (0, "请问您是机主吗", pytest.approx(10.1), pytest.approx(11.8))
-    assert (ch_b, c.text) == (1, "是的")
-    assert (c.start, c.end) == (pytest.approx(12.6), pytest.approx(13.9))
-    assert a.avg_logprob == c.avg_logprob == -0.2  # the decoder's statistics go with both parts
+    (out,) = unpack([seg], pieces)
+    assert [w.start for w in out.words] == pytest.approx([10.1, 10.9, 20.1, 20.6])
+    assert (out.start, out.end) == (pytest.approx(10.1), pytest.approx(21.4))
+    assert (out.text, out.avg_logprob) == (seg.text, -0.2)
 
 
-def test_unpack_clamps_a_word_that_runs_into_the_gap_to_its_own_piece():
-    pieces = [Piece(0, 5.0, 6.0, 0.0), Piece(1, 8.0, 9.0, 1.0 + SWITCH_GAP_S)]
-    seg = RawSegment(0.0, 1.15, "好", [Word(0.6, 1.15, "好", 0.9)], -0.1, 0.0, 1.0)
-    ((ch, s),) = unpack([seg], pieces)
-    assert ch == 0 and s.words[0].end == pytest.approx(6.0)
+def test_unpack_keeps_a_word_that_runs_past_its_piece_inside_it():
+    pieces = [Piece(5.0, 6.0, 0.0), Piece(9.0, 10.0, 1.0)]
+    seg = RawSegment(0.0, 1.1, "好", [Word(0.6, 1.1, "好", 0.9)], -0.1, 0.0, 1.0)
+    (out,) = unpack([seg], pieces)
+    # its middle (0.85) is in the first piece: it ends where that speech ended, not 3 s later
+    assert (out.words[0].start, out.words[0].end) == (pytest.approx(5.6), pytest.approx(6.0))
 
 
-def test_unpack_without_word_times_gives_the_segment_to_the_piece_at_its_middle():
-    pieces = [Piece(0, 0.0, 3.0, 0.0), Piece(1, 4.0, 8.0, 3.0 + SWITCH_GAP_S)]
-    seg = RawSegment(3.5, 6.0, "您好", [], -0.3, 0.0, 1.0)
-    ((ch, s),) = unpack([seg], pieces)
-    assert ch == 1 and s.text == "您好"
-    assert (s.start, s.end) == (pytest.approx(4.0 + 3.5 - 3.0 - SWITCH_GAP_S), pytest.approx(4.0 + 6.0 - 3.0 - SWITCH_GAP_S))
+def test_unpack_without_word_times_maps_start_and_end():
+    pieces = [Piece(0.0, 3.0, 0.0), Piece(4.0, 8.0, 3.0)]
+    (out,) = unpack([RawSegment(2.0, 3.0, "您好", [], -0.3, 0.0, 1.0)], pieces)
+    assert (out.start, out.end) == (pytest.approx(2.0), pytest.approx(3.0))  # ends where its piece ends
+    (out,) = unpack([RawSegment(3.5, 6.0, "您好", [], -0.3, 0.0, 1.0)], pieces)
+    assert (out.start, out.end) == (pytest.approx(4.5), pytest.approx(7.0))

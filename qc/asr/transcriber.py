@@ -36,7 +36,6 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "vad": True,
     "word_timestamps": True,
     "condition_on_previous_text": False,  # stops one hallucination from seeding the next
-    "pack_channels": True,  # both channels' speech in one stream: fewer 30-s windows (qc.asr.stream)
     "split_gap": 1.0,  # a pause this long (s) inside a segment starts a new utterance
     "join_gap": 0.5,  # same speaker again within this many seconds, nobody in between: same utterance
 }
@@ -128,7 +127,7 @@ class Transcriber:
         roles_inferred = False
         if len(channels) == 1:
             mono = channels[0]
-            utterances = self._utterances(self._recognize_speech({None: mono}), ["unknown"], dropped)
+            utterances = self._utterances(self._recognize_speech(mono), None, "unknown", dropped)
             if utterances:
                 spans = [(u.start or 0.0, u.end or 0.0) for u in utterances]
                 feats = voice_features(mono, SAMPLE_RATE, spans) if len(spans) >= 2 else None
@@ -139,12 +138,10 @@ class Transcriber:
                     u.role = role
             roles_inferred = True
         else:
-            gated = dict(enumerate(_gate_bleed(channels)))
-            if self._packs_channels:
-                recognized = self._recognize_speech(gated)
-            else:
-                recognized = [r for ch, x in gated.items() for r in self._recognize_speech({ch: x})]
-            utterances = _drop_crosstalk(self._utterances(recognized, roles, dropped), channels)
+            for ch, x in enumerate(_gate_bleed(channels)):
+                role = roles[ch] if ch < len(roles) else "unknown"
+                utterances.extend(self._utterances(self._recognize_speech(x), ch, role, dropped))
+            utterances = _drop_crosstalk(utterances, channels)
         utterances.sort(key=lambda u: (u.start or 0.0, u.channel or 0))
         utterances = _join_turns(utterances, float(self.options["join_gap"]))
         if dropped:
@@ -159,29 +156,23 @@ class Transcriber:
             meta=meta,
         )
 
-    @property
-    def _packs_channels(self) -> bool:
-        """Both channels go through Whisper as one stream (see :mod:`qc.asr.stream`): needs VAD
-        to find each channel's speech and word times to map the words back."""
-        o = self.options
-        return bool(o["pack_channels"] and o["vad"] and o["word_timestamps"])
-
-    def _recognize_speech(self, channels: dict[int | None, np.ndarray]) -> list[tuple[int | None, RawSegment]]:
-        """Recognise the speech of these channels as one stream; segments in channel time."""
-        if not self.options["vad"]:
-            (ch, x), = channels.items()
-            return [(ch, seg) for seg in self.recognize(x)] if len(x) >= SAMPLE_RATE // 10 else []
-        stream, pieces = pack(channels, {ch: speech_chunks(x) for ch, x in channels.items()})
+    def _recognize_speech(self, samples: np.ndarray) -> list[RawSegment]:
+        """Recognise one channel's speech (silence cut out by VAD, :mod:`qc.asr.stream`);
+        segments in channel time."""
+        if self.options["vad"]:
+            stream, pieces = pack(samples, speech_chunks(samples))
+        else:
+            stream, pieces = samples, []
         if len(stream) < SAMPLE_RATE // 10:
             return []
-        return unpack(self.recognize(stream), pieces)
+        segments = self.recognize(stream)
+        return unpack(segments, pieces) if pieces else segments
 
-    def _utterances(self, recognized: list[tuple[int | None, RawSegment]], roles: Sequence[str],
+    def _utterances(self, segments: list[RawSegment], channel: int | None, role: str,
                     dropped: list[dict[str, Any]]) -> list[Utterance]:
-        """Clean recognised segments (Simplified Chinese, hallucination guard) into utterances."""
+        """Clean one channel's segments (Simplified Chinese, hallucination guard) into utterances."""
         out: list[Utterance] = []
-        for channel, seg in recognized:
-            role = roles[channel or 0] if (channel or 0) < len(roles) else "unknown"
+        for seg in segments:
             words = [Word(w.start, w.end, to_simplified(w.text), w.probability) for w in seg.words]
             for w in words:  # Whisper's leading space before a Chinese word is not a separator
                 if w.text[:1] == " " and len(w.text) > 1 and not w.text[1:2].isascii():
