@@ -47,6 +47,17 @@ def test_the_lines_that_fooled_snownlp():
         assert score_text(line, role="agent").negativity < 0.3  # ... we do not
 
 
+def test_a_garbled_polite_agent_line_is_not_lost_temper_unless_shouted():
+    from qc.emotion.call import _fuse
+
+    # Whisper's reading of sample C007's identity check: the review model calls it 0.99 negative
+    line = "抱歉, 请问您是基础被人吗?麻烦抱一下身份证后四位。"
+    t = score_text(line, role="agent")
+    assert t.model > 0.8 and t.negativity < 0.8
+    assert _fuse(t.negativity, 2.0) >= 0.8  # the same words shouted are
+    assert score_text("你听不懂吗？我已经说过了！", role="agent").negativity >= 0.8  # an irritation cue is enough
+
+
 def test_plain_questions_are_damped_but_angry_questions_are_not():
     assert score_text("请问我的话费是多少？").negativity < 0.5
     angry = score_text("你们到底怎么回事？凭什么乱扣我的钱？")

@@ -169,6 +169,11 @@ QUESTION_SHIFT = 1.0  # logits of evidence a plain question needs on top
 POSITIVE_SHIFT = 1.5  # thanks / "solved" without any anger cue
 ANGER_SHIFT = 1.5  # per anger cue (+0.5 when intensified)
 ESCALATION_SHIFT = 2.0  # per escalation cue
+# An agent line with no irritation cue is at most "negative", below the temper level (0.8) of
+# TEMP01: the model learned from product reviews, and scripted service language that Whisper
+# garbles ("请问您是基础被人吗?麻烦抱一下身份证后四位" for 机主本人/麻烦报) reads to it as a
+# bad review. A shout on top (voice arousal >= 1.5, qc.emotion.call) still reaches 0.8.
+AGENT_UNCUED_CAP = 0.75
 
 
 def _sigmoid(z: float) -> float:
@@ -243,4 +248,6 @@ def score_text(text: str, role: str = "customer", model: TextModel | None = None
         neg = max(neg, min(1.0, 0.8 + 0.1 * (len(rude) - 1) + (0.05 if _intensified(norm, rude[0][1]) else 0.0)))
     if urgency:
         neg = min(1.0, neg + 0.1 * len(urgency)) if neg >= 0.3 else neg
+    if role == "agent" and not rude:
+        neg = min(neg, AGENT_UNCUED_CAP)
     return TextEmotion(negativity=float(neg), model=float(raw), cues=cues, spans=spans)
