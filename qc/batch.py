@@ -289,6 +289,8 @@ def _init_worker(config: PipelineConfig, log_level: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
     logging.basicConfig(level=log_level, format="%(levelname)s %(name)s[%(process)d]: %(message)s", stream=sys.stderr)
+    if log_level > logging.DEBUG:  # as in the CLI: faster-whisper's per-file chatter is for debugging
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)
     global _WORKER
     _WORKER = CallPipeline(config)
 
