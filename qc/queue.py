@@ -108,14 +108,16 @@ def call_priority(result: Any, repeat_complaint: bool = False) -> tuple[float, l
         ev = next((d.evidence for d in worst.deductions if d.points > 0), None) if worst else None
         reasons.append(Reason("below_pass", f"低于合格线: {score.score:g} < {score.pass_line:g}", round(gap, 1), ev))
     if emotion is not None:
+        customer_lines = [d for d in emotion.drivers if d.role != "agent"]
         if emotion.customer_peak >= PRIORITY_POINTS["negativity_floor"]:
             pts = round(PRIORITY_POINTS["negativity"] * min(1.0, emotion.customer_peak), 1)
-            reasons.append(Reason("negativity", f"客户负面情绪峰值 {emotion.customer_peak:.2f}", pts, _first(emotion.drivers)))
+            reasons.append(Reason("negativity", f"客户负面情绪峰值 {emotion.customer_peak:.2f}", pts, _first(customer_lines)))
         if emotion.trajectory == "worsened":
             pts = PRIORITY_POINTS["worsened"] + (PRIORITY_POINTS["ended_angry"] if emotion.customer_angry else 0.0)
-            reasons.append(Reason("worsened", f"客户情绪恶化 (+{emotion.trajectory_delta:.2f})", pts, _first(emotion.drivers)))
+            reasons.append(Reason("worsened", f"客户情绪恶化 (+{emotion.trajectory_delta:.2f})", pts, _first(customer_lines)))
         if emotion.agent_lost_temper:
-            reasons.append(Reason("agent_temper", "坐席情绪失控", PRIORITY_POINTS["agent_temper"], None))
+            reasons.append(Reason("agent_temper", "坐席情绪失控", PRIORITY_POINTS["agent_temper"],
+                                  _first([d for d in emotion.drivers if d.role == "agent"])))
         kinds: dict[str, Evidence] = {}
         for risk in emotion.risks:
             kinds.setdefault(risk.kind, risk.evidence)

@@ -192,3 +192,23 @@ def test_shipped_scorecards_match_the_json_schema():
     schema = json.loads((ROOT / "qc/schemas/scorecard.schema.json").read_text(encoding="utf-8"))
     for path in [ROOT / "scorecards/default.yaml", GOLDEN / "scorecard.yaml"]:
         jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), schema)
+
+
+def test_each_emotion_reason_quotes_its_own_speaker():
+    from qc.emotion import analyze_call
+    from qc.queue import call_priority
+    from qc.results import CallResult
+    from qc.types import Transcript, Utterance
+
+    t = Transcript("T", [
+        Utterance(role="agent", text="您好，工号1086。", start=0.0, end=2.0),
+        Utterance(role="agent", text="你听不懂吗？我已经说过了！", start=2.5, end=5.0),
+        Utterance(role="customer", text="你们这什么破服务！太气人了！", start=5.5, end=8.0),
+    ])
+    emotion = analyze_call(t)
+    assert emotion.agent_lost_temper and emotion.customer_peak >= 0.75
+    case = load_cases()[0]
+    _, reasons = call_priority(CallResult(t, case.inspection, emotion, case.score))
+    by_kind = {r.code: r for r in reasons}
+    assert by_kind["agent_temper"].evidence.role == "agent" and "听不懂" in by_kind["agent_temper"].evidence.text
+    assert by_kind["negativity"].evidence.role == "customer" and by_kind["negativity"].evidence.start == 5.5
