@@ -332,9 +332,10 @@ def run_local(
 def _omp_threads(threads: int):
     """OMP_NUM_THREADS for the worker processes started inside this block.
 
-    OpenMP reads it once, when the runtime is loaded, and its thread count changes CTranslate2's
-    float reduction order, hence the words Whisper picks: a worker must have it from its first
-    instruction (as a Ray actor gets it from Ray) or the local and Ray engines transcribe apart.
+    numpy's OpenBLAS (the mel features) and CTranslate2's OpenMP runtime read it once, when they
+    are loaded, and their thread counts change the float reduction order, hence the words Whisper
+    picks: a worker must have it from its first instruction (as a Ray actor gets it from Ray) or
+    the local and Ray engines transcribe apart.
     """
     if threads <= 0:
         yield
