@@ -123,6 +123,8 @@ def _test_schema() -> dict[str, Any]:
         "name": {"type": "string"},
         "expect": {"enum": list(EXPECTS)},
         "count": {"type": "integer", "minimum": 0},
+        "at": {"description": "with expect: hit, the transcript line(s), from 1, the findings quote",
+               "oneOf": [{"type": "integer", "minimum": 1}, {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1}]},
         "meta": {"type": "object"},
         "emotion": {"type": "array", "items": {"type": "number"}},
         "transcript": {"type": "array", "minItems": 1, "items": _line_schema()},
