@@ -230,7 +230,12 @@ DB_HELP = "default: $QC_DB, else history.sqlite in the user data folder (~/.loca
 def _db(db: Optional[Path]) -> Path:
     from qc.history import default_db_path
 
-    return db if db is not None else default_db_path()
+    if db is not None:
+        return db
+    path = default_db_path()
+    if Path("history.sqlite").is_file() and Path("history.sqlite").resolve() != path.resolve():
+        typer.echo(f"note: using {path}; ./history.sqlite (the old default) is not read: pass --db history.sqlite or set QC_DB", err=True)
+    return path
 
 
 def _shipped_rules(rules: Optional[Path]) -> Path:

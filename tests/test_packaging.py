@@ -68,13 +68,16 @@ def installed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("wheel")
     wheel = _build_wheel(tmp)
     venv = tmp / "venv"
-    # --without-pip: the venv uses this interpreter's pip and setuptools (a venv's bundled ones may be older)
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
-    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "QC_DB")}
     env["XDG_DATA_HOME"] = str(tmp / "data")
+    # --without-pip: the venv uses this interpreter's pip and setuptools (a venv's bundled ones may be older);
+    # --force-reinstall: a qc the venv sees in the system site-packages must not count as installed
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--force-reinstall", str(wheel)],
+                   cwd=tmp, env=env, check=True)
     qc = venv / ("Scripts/qc.exe" if os.name == "nt" else "bin/qc")
+    assert qc.is_file(), "the wheel installed no qc command"
     return wheel, qc, env, tmp
 
 
@@ -113,3 +116,18 @@ def test_the_installed_qc_scores_and_finds_its_history_from_an_empty_folder(inst
     elsewhere = subprocess.run([str(qc), "agent", "A101"], cwd=work, env={**env, "QC_DB": str(tmp / "none.sqlite")},
                                capture_output=True, text=True)
     assert elsewhere.returncode == 2 and "none.sqlite" in elsewhere.stderr
+
+
+def test_qc_agent_reads_the_default_database_and_points_at_an_old_one(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("QC_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    (tmp_path / "history.sqlite").write_bytes(b"")  # where qc kept history before
+    result = CliRunner().invoke(app, ["agent", "A101"])
+    assert result.exit_code == 2
+    assert f"note: using {tmp_path / 'data' / 'qc' / 'history.sqlite'}" in result.output
+    assert "pass --db history.sqlite" in result.output
