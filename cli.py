@@ -138,7 +138,7 @@ def rules_test(
 @app.command("inspect")
 def inspect_cmd(
     transcripts: List[Path] = typer.Argument(..., help="Transcript JSON files or folders of them."),
-    rules: Path = typer.Option(Path("rules"), "--rules", "-r", help="Rule file or folder."),
+    rules: Optional[Path] = typer.Option(None, "--rules", "-r", help="Rule file or folder (default: the shipped rules)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write DIR/<call_id>.findings.json per call."),
 ) -> None:
     """Apply rules to transcripts; print findings as `CODE call_id@mm:ss role: message 「quote」`."""
@@ -148,7 +148,7 @@ def inspect_cmd(
     from qc.types import to_dict
 
     try:
-        ruleset = load_rules(rules)
+        ruleset = load_rules(_shipped_rules(rules))
     except RuleFileError as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(1) from None
@@ -224,19 +224,32 @@ def emotion_train(
 
 scorecard_app = typer.Typer(help="Check scorecard files (for CI).", no_args_is_help=True)
 app.add_typer(scorecard_app, name="scorecard")
-DEFAULT_DB = "history.sqlite"
+DB_HELP = "default: $QC_DB, else history.sqlite in the user data folder (~/.local/share/qc)"
+
+
+def _db(db: Optional[Path]) -> Path:
+    from qc.history import default_db_path
+
+    if db is not None:
+        return db
+    path = default_db_path()
+    if Path("history.sqlite").is_file() and Path("history.sqlite").resolve() != path.resolve():
+        typer.echo(f"note: using {path}; ./history.sqlite (the old default) is not read: pass --db history.sqlite or set QC_DB", err=True)
+    return path
+
+
+def _shipped_rules(rules: Optional[Path]) -> Path:
+    from qc.defaults import rules_path
+
+    return rules if rules is not None else rules_path()
 
 
 def _load_card_checked(scorecard: Optional[Path], rules: Optional[Path]):
+    from qc.rules import load_rules
     from qc.scoring import ScorecardError, default_scorecard_path, load_scorecard
 
     path = scorecard or default_scorecard_path()
-    ruleset = None
-    rules_path = rules or (Path("rules") if Path("rules").is_dir() else None)
-    if rules_path is not None:
-        from qc.rules import load_rules
-
-        ruleset = load_rules(rules_path)
+    ruleset = load_rules(_shipped_rules(rules))
     try:
         return load_scorecard(path, rules=ruleset)
     except ScorecardError as e:
@@ -246,7 +259,7 @@ def _load_card_checked(scorecard: Optional[Path], rules: Optional[Path]):
 @scorecard_app.command("check")
 def scorecard_check(
     files: List[Path] = typer.Argument(..., help="Scorecard YAML files."),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Rule file or folder whose codes items must reference (default: ./rules if present)."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Rule file or folder whose codes items must reference (default: the shipped rules)."),
 ) -> None:
     """Validate scorecards strictly; print every problem as file:line:col: CODE message."""
     for f in files:
@@ -259,11 +272,11 @@ def report(
     results_dir: Path = typer.Argument(..., help="Folder the night batch wrote (holds calls/*.json)."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the reports."),
     night: Optional[str] = typer.Option(None, "--night", help="Night as YYYY-MM-DD (default: from the calls' metadata, else today)."),
-    db: Optional[Path] = typer.Option(Path(DEFAULT_DB), "--db", help="History database (trends, repeat contacts, verdicts)."),
+    db: Optional[Path] = typer.Option(None, "--db", help=f"History database: trends, repeat contacts, verdicts ({DB_HELP})."),
     no_history: bool = typer.Option(False, "--no-history", help="Do not read or write the history database."),
     no_redact: bool = typer.Option(False, "--no-redact", help="Show ID-card, phone and bank-card numbers unmasked."),
     scorecard: Optional[Path] = typer.Option(None, "--scorecard", help="Re-score every call with this scorecard (checked against --rules)."),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="Rules the scorecard must match (default: ./rules if present)."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Rules the scorecard must match (default: the shipped rules)."),
     calibration: float = typer.Option(0.05, "--calibration", help="Random clean calls for calibration: a fraction (<1) or a count."),
     seed: Optional[str] = typer.Option(None, "--seed", help="Seed for the calibration sample (default: the night)."),
     repeat_days: int = typer.Option(7, "--repeat-days", help="A call from the same customer within this many days is a repeat contact."),
@@ -290,7 +303,7 @@ def report(
             _fail(f"--night {night!r}: write the night as YYYY-MM-DD")
     calib = int(calibration) if calibration >= 1 else calibration
     rep = write_reports(
-        results, out, night=night, db=None if no_history else db, redact=not no_redact,
+        results, out, night=night, db=None if no_history else _db(db), redact=not no_redact,
         calibration=calib, seed=seed, repeat_window_days=repeat_days, queue_limit=queue_limit,
     )
     queued = sum(1 for q in rep.queue if not q.calibration)
@@ -300,7 +313,7 @@ def report(
 @app.command("agent")
 def agent(
     agent_id: str = typer.Argument(..., help="Agent id (工号)."),
-    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="History database written by qc report."),
+    db: Optional[Path] = typer.Option(None, "--db", help=f"History database written by qc score / qc report ({DB_HELP})."),
     night: Optional[str] = typer.Option(None, "--night", help="Night YYYY-MM-DD (default: the agent's latest)."),
 ) -> None:
     """Print an agent's scorecard and trend in the terminal."""
@@ -309,8 +322,9 @@ def agent(
 
     from qc.history import History
 
+    db = _db(db)
     if not db.exists():
-        _fail(f"{db}: no history database; run qc report --db {db} first")
+        _fail(f"{db}: no history database; run qc score or qc report first (or pass --db / set QC_DB)")
     with History(db) as h:
         card = h.agent_card(agent_id, night)
         known = h.agents()
@@ -347,11 +361,12 @@ def agent(
 @review_app.command("import")
 def review_import(
     verdicts: Path = typer.Argument(..., help="CSV with call_id, rule, verdict (confirmed|false_positive), note."),
-    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="History database."),
+    db: Optional[Path] = typer.Option(None, "--db", help=f"History database ({DB_HELP})."),
 ) -> None:
     """Store reviewer verdicts beside the machine results (re-importing a (call, rule) replaces it)."""
     from qc.history import History, HistoryError
 
+    db = _db(db)
     try:
         with History(db) as h:
             n = h.import_verdicts(verdicts)
@@ -372,8 +387,8 @@ def score(
     out: Path = typer.Option(..., "--out", "-o", help="Folder for calls/*.json, the report and night_summary.json."),
     meta: Optional[Path] = typer.Option(None, "--meta", help="calls.csv: call_id, agent_id, agent_name, team, started_at, ... (default: calls.csv in the input folder)."),
     pattern: Optional[str] = typer.Option(None, help="File name pattern when there is no calls.csv, e.g. '{agent_id}_{call_id}.wav'."),
-    rules: Path = typer.Option(Path("rules"), "--rules", help="Rule file or folder."),
-    scorecard: Optional[Path] = typer.Option(None, "--scorecard", help="Scorecard YAML (default: scorecards/default.yaml)."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Rule file or folder (default: the shipped rules)."),
+    scorecard: Optional[Path] = typer.Option(None, "--scorecard", help="Scorecard YAML (default: the shipped scorecards/default.yaml)."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Worker processes (or Ray actors), each with one Whisper model (default: one per core)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads per worker (default: cores / workers)."),
     engine: str = typer.Option("local", "--engine", help="local (processes on this machine) or ray."),
@@ -383,7 +398,7 @@ def score(
     channel_map: str = typer.Option("agent,customer", help="Role of each stereo channel, left first."),
     beam_size: int = typer.Option(5, help="Beam size (1 = greedy, faster, a little less accurate)."),
     force: bool = typer.Option(False, "--force", help="Score every call again, even those a previous run finished."),
-    db: Optional[Path] = typer.Option(Path(DEFAULT_DB), "--db", help="History database (trends, repeat contacts, verdicts)."),
+    db: Optional[Path] = typer.Option(None, "--db", help=f"History database: trends, repeat contacts, verdicts ({DB_HELP})."),
     no_history: bool = typer.Option(False, "--no-history", help="Do not read or write the history database."),
     no_report: bool = typer.Option(False, "--no-report", help="Score only; write the report later with qc report."),
 ) -> None:
@@ -397,10 +412,10 @@ def score(
     try:
         with console_progress() as progress:
             summary = score_night(
-                inputs, out, meta=meta, pattern=pattern, rules=rules, scorecard=scorecard, workers=workers,
+                inputs, out, meta=meta, pattern=pattern, rules=_shipped_rules(rules), scorecard=scorecard, workers=workers,
                 threads=threads, engine=engine, address=address, backend=backend, model=model, channel_map=channel_map,
                 asr_options={"beam_size": beam_size}, force=force, report=not no_report,
-                report_options={"db": None if no_history else db}, progress=progress,
+                report_options={"db": None if no_history else _db(db)}, progress=progress,
             )
     except UsageError as e:
         _fail(str(e))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,6 +29,7 @@ from qc.types import AgentScorecard, to_dict
 __all__ = [
     "History",
     "HistoryError",
+    "default_db_path",
     "Contact",
     "RulePrecision",
     "contact_of",
@@ -172,6 +174,22 @@ CREATE TABLE IF NOT EXISTS verdicts (
     imported_at TEXT NOT NULL, source TEXT, PRIMARY KEY (call_id, rule)
 );
 """
+
+
+def default_db_path() -> Path:
+    """Where ``qc score``, ``qc report``, ``qc agent`` and ``qc review`` keep history by default.
+
+    ``$QC_DB`` when set; else ``history.sqlite`` in the user's data folder:
+    ``$XDG_DATA_HOME/qc`` (default ``~/.local/share/qc``), or ``%LOCALAPPDATA%\\qc`` on Windows.
+    One database for every night, wherever the command runs, so trends span nights.
+    """
+    if os.environ.get("QC_DB"):
+        return Path(os.environ["QC_DB"]).expanduser()
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        base = Path(os.environ["LOCALAPPDATA"])
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "qc" / "history.sqlite"
 
 
 class History:

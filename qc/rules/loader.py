@@ -54,7 +54,7 @@ RULE_KEYS = {
 }
 REQUIRED_RULE_KEYS = ("code", "name", "description", "category", "severity", "polarity", "message", "match", "tests")
 DESCRIPTION_KEYS = {"what", "why", "example"}
-TEST_KEYS = {"name", "expect", "count", "transcript", "meta", "emotion"}
+TEST_KEYS = {"name", "expect", "count", "at", "transcript", "meta", "emotion"}
 LINE_KEYS = {"role", "text", "start", "end", "at", "confidence", "agent", "customer", "unknown"}
 CODE_RE = re.compile(r"^[A-Z]{2,8}[0-9]{2,3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -344,6 +344,7 @@ def _load_tests(m: YMap, file: str, problems: Problems, where: str) -> list[Rule
         if count is not None and expect_type(count, int, case.where("count"), problems, "count"):
             if expect == "no_hit" and count:
                 problems.add(case.where("count"), "RUL032", "count > 0 contradicts expect: no_hit")
+        at = _test_at(case, expect, problems)
         meta = case.get("meta") or {}
         expect_type(meta, dict, case.where("meta"), problems, "meta")
         emotion = case.get("emotion")
@@ -356,16 +357,34 @@ def _load_tests(m: YMap, file: str, problems: Problems, where: str) -> list[Rule
         if emotion is not None and len(emotion) != len(utterances):
             problems.add(case.where("emotion"), "RUL032", f"emotion has {len(emotion)} values for {len(utterances)} utterances")
             continue
+        if at and max(at) > len(utterances):
+            problems.add(case.where("at"), "RUL032", f"at: line {max(at)} is not in the transcript (it has {len(utterances)} lines)")
+            continue
         transcript = Transcript(call_id=f"{file}:{pos.line}", utterances=utterances, meta=dict(meta))
         tests.append(RuleTest(
             name=str(case.get("name") or f"case {n + 1}"), expect=expect, count=count, transcript=transcript,
-            emotion=[float(v) for v in emotion] if emotion is not None else None, file=file, line=pos.line,
+            emotion=[float(v) for v in emotion] if emotion is not None else None, file=file, line=pos.line, at=at,
         ))
     if "tests" in m and not any(t.positive for t in tests) and len(tests) == len(node):
         problems.add(m.where_key("tests"), "RUL030", f"{where}: no positive test case (expect: hit)")
     if "tests" in m and not any(t.negative for t in tests) and len(tests) == len(node):
         problems.add(m.where_key("tests"), "RUL031", f"{where}: no negative test case (expect: no_hit)")
     return tests
+
+
+def _test_at(case: YMap, expect: Any, problems: Problems) -> tuple[int, ...] | None:
+    """A case's ``at:``: the transcript line (from 1), or lines, its findings must quote."""
+    if "at" not in case:
+        return None
+    value = case["at"]
+    lines = value if isinstance(value, list) else [value]
+    if expect != "hit":
+        problems.add(case.where("at"), "RUL032", "at marks the lines a hit quotes; use it with expect: hit")
+    elif not lines or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in lines):
+        problems.add(case.where("at"), "RUL032", f"at is a transcript line number counted from 1 (at: 2) or a list of them, not {value!r}")
+    else:
+        return tuple(sorted(set(lines)))
+    return None
 
 
 def _load_lines(node: Any, pos: Pos, problems: Problems) -> list[Utterance]:

@@ -24,6 +24,8 @@ class RuleTest:
 
     ``expect`` is "hit", "no_hit" or "not_applicable"; ``count`` (when given) is the exact number
     of findings. ``emotion`` optionally gives per-utterance negativity (a stand-in CallEmotion).
+    ``at`` (with "hit") is the transcript lines, numbered from 1, that the findings quote as
+    evidence: exactly these, no others.
     """
 
     name: str
@@ -33,6 +35,7 @@ class RuleTest:
     emotion: list[float] | None
     file: str
     line: int
+    at: tuple[int, ...] | None = None
 
     @property
     def positive(self) -> bool:
