@@ -38,6 +38,7 @@ from qc.report.exports import (
     QUEUE_COLUMNS,
     write_csv,
     write_json,
+    write_text_atomic,
     write_xlsx,
 )
 from qc.results import CallResult
@@ -325,7 +326,7 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
             r.call_id, r.transcript.agent_id or "", team_of(r), s.score, "是" if s.passed else "否",
             "是" if s.fatal else "否", s.pending_review, sum(1 for f in r.inspection.findings if f.kind == "violation"),
             round(e.customer_peak, 2) if e else "", TRAJECTORY_NAMES.get(e.trajectory, e.trajectory) if e else "",
-            e.complaint.priority if e and e.complaint else "", "、".join(sorted({x.kind for x in e.risks})) if e else "",
+            e.complaint.priority if e and e.complaint else "", "、".join(RISK_NAMES.get(k, k) for k in sorted({x.kind for x in e.risks})) if e else "",
             rep.call_id if rep else "", q.priority if q and not q.calibration else 0,
         ])
         ded_by_finding: dict[tuple[str, float | None], Any] = {}
@@ -432,7 +433,7 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
 
     css = env.get_template("style.css.j2").render()
     index = out / "index.html"
-    index.write_text(env.get_template("night.html.j2").render(
+    write_text_atomic(index, env.get_template("night.html.j2").render(
         css=css, s=summary, queue=[q for q in queue if not q.calibration][: opts.queue_on_page],
         queue_total=summary["queued"], calibration=[q for q in queue if q.calibration], cards=cards, teams=team_rows,
         pareto=pareto_rows[:20], precision=precision, repeats=[(k, v, by_id[k]) for k, v in sorted(repeats.items())],
@@ -440,7 +441,7 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
         fcr_target=FCR_TARGET, call_pages=opts.call_pages,
         chart_hist=charts.histogram(scores, pass_line), chart_pareto=charts.pareto([(x["rule"], x["points"]) for x in pareto_rows]),
         chart_teams=charts.bars([(t["team"], t["mean"]) for t in team_rows], target=pass_line),
-    ), encoding="utf-8")
+    ))
     written.append(index)
 
     agent_dir = out / "agents"
@@ -452,11 +453,11 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
             calls_by_agent[r.transcript.agent_id].append(r)
     for c in cards:
         path = agent_dir / page_name(c.agent_id)
-        path.write_text(tpl.render(
+        write_text_atomic(path, tpl.render(
             css=css, c=c, s=summary, calls=sorted(calls_by_agent[c.agent_id], key=lambda r: r.score.score), call_pages=opts.call_pages,
             chart_dims=charts.bars(sorted(c.dimensions.items()), suffix="%"), chart_trend=charts.trend([(t[0], t[1]) for t in c.trend], pass_line),
             fcr_target=FCR_TARGET, priority=priority,
-        ), encoding="utf-8")
+        ))
         written.append(path)
 
     if opts.call_pages:
@@ -473,9 +474,9 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
                 for e in f.evidence:
                     if e.utterance is not None:
                         marks[e.utterance].append(f.rule)
-            path.write_text(tpl.render(
+            write_text_atomic(path, tpl.render(
                 css=css, r=r, s=summary, q=priority.get(r.call_id), marks=marks, audio=_audio_src(r, call_dir),
                 repeat=repeats.get(r.call_id), verdicts=verdicts.get(r.call_id, {}), team=team_of(r),
                 notes=notes_by_call.get(r.call_id, {}),
-            ), encoding="utf-8")
+            ))
     return NightReport(out, night, index, queue, cards, precision, repeats, written)
