@@ -348,13 +348,16 @@ def agent(
 def review_import(
     verdicts: Path = typer.Argument(..., help="CSV with call_id, rule, verdict (confirmed|false_positive), note."),
     db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="History database."),
+    replace: bool = typer.Option(False, "--replace", help="Overwrite stored verdicts that differ (and let a file's last row win)."),
 ) -> None:
-    """Store reviewer verdicts beside the machine results (re-importing a (call, rule) replaces it)."""
+    """Store reviewer verdicts beside the machine results (calls and rules must be in the history database)."""
     from qc.history import History, HistoryError
 
+    if not db.is_file():
+        _fail(f"{db}: no history database; run qc report --db {db} on the night first", 1)
     try:
         with History(db) as h:
-            n = h.import_verdicts(verdicts)
+            n = h.import_verdicts(verdicts, replace=replace)
             worst = [p for p in h.rule_precision() if p.cries_wolf]
     except HistoryError as e:
         _fail(str(e), 1)

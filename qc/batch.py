@@ -199,9 +199,12 @@ def plan_jobs(
         exts = ", ".join(AUDIO_EXTENSIONS)
         raise UsageError(f"nothing to score in {', '.join(map(str, inputs))}: no recordings ({exts}) or transcripts (*.json)")
 
+    from qc.results import result_path
+
     jobs: list[CallJob] = []
     rejected: list[CallOutcome] = []
     used: dict[str, str] = {}
+    files: dict[str, tuple[str, str]] = {}  # result file name -> (call id, source) that has it
     seen: set[Path] = set()
     for path, kind in sources:
         if path.resolve() in seen:
@@ -223,6 +226,16 @@ def plan_jobs(
                 error=duplicate_call_id(path, call_id, used[call_id]),
             ))
             continue
+        name = result_path(".", call_id).name
+        if name in files:
+            other_id, other = files[name]
+            rejected.append(CallOutcome(
+                call_id=call_id, source=str(path), kind=kind, status="failed",
+                error=(f"{path}: call_id {call_id!r} and {other_id!r} (from {other}) would both be saved as calls/{name}; "
+                       "give a calls.csv or --pattern that makes call ids differ in letters, digits, '.', '-' or '_'"),
+            ))
+            continue
+        files[name] = (call_id, str(path))
         used[call_id] = str(path)
         jobs.append(CallJob(call_id=call_id, source=str(path), kind=kind, agent_id=agent_id, meta=call_meta))
     return jobs, rejected

@@ -98,6 +98,12 @@ def _redact_evidence(e: Evidence | None) -> Evidence | None:
     return None if e is None else dataclasses.replace(e, text=redact_text(e.text))
 
 
+def _redact_card(card: AgentScorecard) -> AgentScorecard:
+    """A copy of an agent scorecard with its example quotes masked."""
+    top = [{**v, "examples": [{**ex, "text": redact_text(ex.get("text") or "")} for ex in v["examples"]]} for v in card.top_violations]
+    return dataclasses.replace(card, top_violations=top, team=redact_text(card.team))
+
+
 def redact_result(r: CallResult) -> CallResult:
     """A copy of a result with personal numbers masked in every text a report shows.
 
@@ -289,9 +295,10 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
         complaint_ids = {c.call_id for c in tonight if c.complaint}
         repeat_complaints = {k for k in repeats if k in complaint_ids}
 
-        cards = build_agent_cards(results, night, team_of, trends, fcr_agent if tonight else None, dict(repeat_by_agent))
-        if history is not None:
-            history.record_night(night, results, cards, tonight, team_of)
+        raw_cards = build_agent_cards(results, night, team_of, trends, fcr_agent if tonight else None, dict(repeat_by_agent))
+        masked_cards = [_redact_card(c) for c in raw_cards]
+        if history is not None:  # the history database never holds unmasked text, even with redact=False
+            history.record_night(night, results, masked_cards, tonight, team_of)
             precision = history.rule_precision(opts.min_verdicts, opts.precision_threshold)
         else:
             precision = []
@@ -304,11 +311,9 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
         shown, limit=opts.queue_limit, calibration=opts.calibration,
         seed=opts.seed if opts.seed is not None else night, repeat_complaints=repeat_complaints, team_of=team_of,
     )
+    cards = masked_cards if opts.redact else raw_cards
     if opts.redact:
-        for c in cards:
-            for v in c.top_violations:
-                for ex in v["examples"]:
-                    ex["text"] = redact_text(ex["text"] or "")
+        notes = {k: (v, redact_text(n)) for k, (v, n) in notes.items()}
 
     written: list[Path] = []
     env = _env()
