@@ -36,6 +36,18 @@ def _setup_logging(verbose: bool) -> None:
     )
     if not verbose:  # per-channel VAD chatter from faster-whisper is for debugging, not for QA staff
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    from qc.redact import redact_logs
+
+    redact_logs()  # logs never show personal numbers or addresses (docs/security.md)
+
+
+def _shown(text: str, raw: bool = False) -> str:
+    """Terminal output is masked like the reports unless --no-redact."""
+    if raw:
+        return text
+    from qc.redact import redact_text
+
+    return redact_text(text)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -140,6 +152,7 @@ def inspect_cmd(
     transcripts: List[Path] = typer.Argument(..., help="Transcript JSON files or folders of them."),
     rules: Path = typer.Option(Path("rules"), "--rules", "-r", help="Rule file or folder."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write DIR/<call_id>.findings.json per call."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="Show ID-card, phone, bank-card numbers and addresses unmasked."),
 ) -> None:
     """Apply rules to transcripts; print findings as `CODE call_id@mm:ss role: message 「quote」`."""
     from qc.rules import RuleFileError, inspect, load_rules
@@ -166,9 +179,12 @@ def inspect_cmd(
             continue
         result = inspect(transcript, ruleset)
         for line in finding_lines(result):
-            typer.echo(line)
+            typer.echo(_shown(line, no_redact))
         if out is not None:
-            write_json_atomic(to_dict(result), out / f"{transcript.call_id}.findings.json")
+            from qc.redact import redact_data
+
+            data = to_dict(result)
+            write_json_atomic(data if no_redact else redact_data(data), out / f"{transcript.call_id}.findings.json")
     if bad:
         raise typer.Exit(2)
 
@@ -181,6 +197,7 @@ def emotion_score(
     transcripts: List[Path] = typer.Argument(..., help="Transcript JSON files.", exists=False),
     model: Optional[Path] = typer.Option(None, "--model", help="Text model file or folder from `qc emotion train` (default: $QC_EMOTION_MODEL or the shipped model)."),
     as_json: bool = typer.Option(False, "--json", help="Print one CallEmotion JSON object per line instead of the summary."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="Show ID-card, phone, bank-card numbers and addresses unmasked."),
 ) -> None:
     """Print each call's emotion summary: negativity, trajectory, volatility, complaint, risks, drivers."""
     import json
@@ -196,9 +213,9 @@ def emotion_score(
         except (TranscriptError, FileNotFoundError) as e:
             _fail(str(e))
         if as_json:
-            typer.echo(json.dumps(to_dict(call), ensure_ascii=False))
+            typer.echo(_shown(json.dumps(to_dict(call), ensure_ascii=False), no_redact))
         else:
-            typer.echo("\n".join(summary_lines(call)))
+            typer.echo(_shown("\n".join(summary_lines(call)), no_redact))
 
 
 @emotion_app.command("train")
@@ -261,7 +278,7 @@ def report(
     night: Optional[str] = typer.Option(None, "--night", help="Night as YYYY-MM-DD (default: from the calls' metadata, else today)."),
     db: Optional[Path] = typer.Option(Path(DEFAULT_DB), "--db", help="History database (trends, repeat contacts, verdicts)."),
     no_history: bool = typer.Option(False, "--no-history", help="Do not read or write the history database."),
-    no_redact: bool = typer.Option(False, "--no-redact", help="Show ID-card, phone and bank-card numbers unmasked."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="Show ID-card, phone, bank-card numbers and addresses unmasked (never in the history database)."),
     scorecard: Optional[Path] = typer.Option(None, "--scorecard", help="Re-score every call with this scorecard (checked against --rules)."),
     rules: Optional[Path] = typer.Option(None, "--rules", help="Rules the scorecard must match (default: ./rules if present)."),
     calibration: float = typer.Option(0.05, "--calibration", help="Random clean calls for calibration: a fraction (<1) or a count."),
@@ -318,6 +335,10 @@ def agent(
         from qc.yamlfile import did_you_mean
 
         _fail(f"agent {agent_id!r} has no scorecard in {db}{' for ' + night if night else ''}{did_you_mean(agent_id, known)}")
+    from qc.redact import redact_data
+
+    card.top_violations = redact_data(card.top_violations)  # stored masked; an older database may not be
+    card.team = _shown(card.team)
     console = Console()
     fcr = "—" if card.fcr is None else f"{100 * card.fcr:.1f}%"
     console.print(f"[bold]{card.agent_id}[/bold]  {card.team}  {card.night}")
@@ -389,6 +410,7 @@ def score(
     db: Optional[Path] = typer.Option(Path(DEFAULT_DB), "--db", help="History database (trends, repeat contacts, verdicts)."),
     no_history: bool = typer.Option(False, "--no-history", help="Do not read or write the history database."),
     no_report: bool = typer.Option(False, "--no-report", help="Score only; write the report later with qc report."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="Reports show ID-card, phone, bank-card numbers and addresses unmasked (never in the history database)."),
 ) -> None:
     """Score a night: transcribe (cached), inspect, emotion, score, then write the report.
 
@@ -403,7 +425,7 @@ def score(
                 inputs, out, meta=meta, pattern=pattern, rules=rules, scorecard=scorecard, workers=workers,
                 threads=threads, engine=engine, address=address, backend=backend, model=model, channel_map=channel_map,
                 asr_options={"beam_size": beam_size}, force=force, report=not no_report,
-                report_options={"db": None if no_history else db}, progress=progress,
+                report_options={"db": None if no_history else db, "redact": not no_redact}, progress=progress,
             )
     except UsageError as e:
         _fail(str(e))

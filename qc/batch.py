@@ -304,6 +304,9 @@ def _init_worker(config: PipelineConfig, log_level: int) -> None:
     logging.basicConfig(level=log_level, format="%(levelname)s %(name)s[%(process)d]: %(message)s", stream=sys.stderr)
     if log_level > logging.DEBUG:  # as in the CLI: faster-whisper's per-file chatter is for debugging
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    from qc.redact import redact_logs
+
+    redact_logs()
     global _WORKER
     _WORKER = CallPipeline(config)
 

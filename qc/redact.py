@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
-__all__ = ["DIGIT_CHARS", "redact_text", "find_numbers", "find_addresses", "RedactingFilter", "redact_logs"]
+__all__ = ["DIGIT_CHARS", "redact_text", "redact_data", "find_numbers", "find_addresses", "RedactingFilter", "redact_logs"]
 
 #: characters read as one digit each
 DIGIT_CHARS: dict[str, str] = {
@@ -146,6 +147,17 @@ def redact_text(text: str) -> str:
         for i in positions[head: len(positions) - tail]:
             chars[i] = "*"
     return "".join(chars)
+
+
+def redact_data(data: Any) -> Any:
+    """A copy of JSON-like data (dicts, lists, strings) with :func:`redact_text` applied to every string value."""
+    if isinstance(data, str):
+        return redact_text(data)
+    if isinstance(data, dict):
+        return {k: redact_data(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [redact_data(v) for v in data]
+    return data
 
 
 class RedactingFilter(logging.Filter):

@@ -10,10 +10,10 @@
     night.xlsx              the same tables as sheets
     night.json              everything for machines
 
-Personal numbers (ID cards, phones, bank cards) are masked in all of it unless ``redact=False``;
-transcripts on disk are not touched. With ``db`` the night is stored in the history database
-(replacing an earlier run of the same night) and trends, repeat contacts and reviewer precision
-come from it.
+Personal numbers (ID cards, phones, bank cards) and addresses are masked in all of it unless
+``redact=False``; transcripts on disk are not touched (docs/security.md). With ``db`` the calls
+are stored in the history database (replacing earlier runs of the same calls; always masked) and
+trends, repeat contacts and reviewer precision come from it. Every file is written atomically.
 """
 
 from __future__ import annotations
