@@ -429,9 +429,9 @@ def score(
             )
     except UsageError as e:
         _fail(str(e))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         typer.echo("interrupted: finished calls are saved; run the same command again to resume", err=True)
-        raise typer.Exit(130)
+        raise typer.Exit(getattr(e, "exit_code", 130))
     for line in summary.lines():
         typer.echo(line, err=line.startswith("FAILED"))
     raise typer.Exit(summary.exit_code)

@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 from qc.pipeline import CallJob, CallOutcome, CallPipeline, PipelineConfig, config_fingerprint, job_fingerprint
 
 __all__ = [
-    "ENGINES", "NightSummary", "UsageError", "plan_jobs", "find_call_table", "score_night", "available_cpus",
+    "ENGINES", "NightSummary", "UsageError", "Interrupted", "plan_jobs", "find_call_table", "score_night", "available_cpus",
     "default_workers",
     "console_progress",
 ]
@@ -41,6 +41,47 @@ STATE_DIR = ".qc"  # inside out_dir: one stamp per finished call, for resuming
 
 class UsageError(ValueError):
     """The batch cannot start: no inputs, unreadable rules/scorecard/calls.csv, bad options."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A night stopped by Ctrl-C (SIGINT) or SIGTERM; ``exit_code`` is 128 + the signal number."""
+
+    def __init__(self, signum: int = 2):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+@contextmanager
+def _interrupts():
+    """The first SIGINT/SIGTERM raises :class:`Interrupted` (the night stops and saves); a second exits at once.
+
+    Only in the main thread (signal handlers cannot be set elsewhere): there, nothing changes.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen: list[int] = []
+
+    def handler(signum, frame):
+        seen.append(signum)
+        if len(seen) > 1:
+            os.write(2, b"interrupted again: exiting now (calls in flight are lost; finished ones are saved)\n")
+            os._exit(128 + signum)  # the workers follow: they die with their parent
+        raise Interrupted(signum)
+
+    before = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in before.items():
+            signal.signal(sig, old)
 
 
 @dataclass
@@ -297,10 +338,41 @@ def _save(out_dir: Path, outcome: CallOutcome, fingerprint: str) -> None:
 _WORKER: CallPipeline | None = None
 
 
+def _die_with_parent() -> None:
+    """End this worker when the process that started it dies (``kill -9`` of qc leaves no orphans).
+
+    Linux: the kernel sends SIGKILL (prctl PR_SET_PDEATHSIG); everywhere: a thread polls the
+    parent id once a second.
+    """
+    import signal
+    import threading
+
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="qc-parent-watch", daemon=True).start()
+
+
 def _init_worker(config: PipelineConfig, log_level: int) -> None:
     import signal
 
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     logging.basicConfig(level=log_level, format="%(levelname)s %(name)s[%(process)d]: %(message)s", stream=sys.stderr)
     if log_level > logging.DEBUG:  # as in the CLI: faster-whisper's per-file chatter is for debugging
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
@@ -402,11 +474,21 @@ def _run_pool(pending, config, workers, on_outcome, ctx, attempts) -> None:
             log.warning("a worker process died; restarting the pool for %d unfinished calls", len(pending))
 
 
-def _stop_pool(pool: ProcessPoolExecutor) -> None:
+def _stop_pool(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
+    """Cancel queued calls and end the workers: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    # shutdown() empties pool._processes (Python 3.11+): take the list first
+    procs = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+    for proc in procs:
         if proc.is_alive():
             proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        proc.join(max(0.0, deadline - time.monotonic()))
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()
+            proc.join(1.0)
 
 
 # --- the driver ----------------------------------------------------------------------------
@@ -465,7 +547,9 @@ def score_night(
 
     Raises:
         UsageError: nothing to score, a bad path, calls.csv, rules or scorecard, or bad options.
-        KeyboardInterrupt: after saving the summary of the calls finished so far.
+        KeyboardInterrupt: after saving the summary of the calls finished so far (:class:`Interrupted`
+            for SIGINT/SIGTERM: the first signal stops scheduling and ends the workers within 5 s,
+            a second exits the process at once).
     """
     t0 = time.perf_counter()
     if engine not in ENGINES:
@@ -525,20 +609,21 @@ def score_night(
                  len(todo), len(summary.calls) - len(summary.failed), engine, workers)
 
     try:
-        if todo and engine == "ray":
-            from qc.batch_ray import run_ray
+        with _interrupts():
+            if todo and engine == "ray":
+                from qc.batch_ray import run_ray
 
-            run_ray(todo, config, workers, record, address=address)
-        elif todo:
-            run_local(todo, config, workers, record, pipeline)
+                run_ray(todo, config, workers, record, address=address)
+            elif todo:
+                run_local(todo, config, workers, record, pipeline)
+            if report:
+                summary.report = _write_report(out, summary, report_options or {})
     except KeyboardInterrupt:
         summary.interrupted = True
         summary.wall_seconds = time.perf_counter() - t0
         _write_summary(summary, out)
         raise
 
-    if report:
-        summary.report = _write_report(out, summary, report_options or {})
     summary.wall_seconds = time.perf_counter() - t0
     _write_summary(summary, out)
     return summary
