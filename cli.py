@@ -306,10 +306,17 @@ def report(
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", night):
             _fail(f"--night {night!r}: write the night as YYYY-MM-DD")
     calib = int(calibration) if calibration >= 1 else calibration
-    rep = write_reports(
-        results, out, night=night, db=None if no_history else db, redact=not no_redact,
-        calibration=calib, seed=seed, repeat_window_days=repeat_days, queue_limit=queue_limit,
-    )
+    from qc.history import HistoryError
+
+    try:
+        rep = write_reports(
+            results, out, night=night, db=None if no_history else db, redact=not no_redact,
+            calibration=calib, seed=seed, repeat_window_days=repeat_days, queue_limit=queue_limit,
+        )
+    except HistoryError as e:
+        _fail(str(e), 1)
+    except OSError as e:  # ExportError names the file; a folder that cannot be made names itself
+        _fail(str(e) if e.filename is None else f"{e.filename}: cannot write ({e.strerror}); free disk space or choose another --out", 1)
     queued = sum(1 for q in rep.queue if not q.calibration)
     typer.echo(f"{rep.index}  ({len(results)} calls, {queued} to re-review, {len(rep.agents)} agents, night {rep.night})")
 
@@ -417,7 +424,7 @@ def score(
     Exit status: 0 every call scored, 1 some calls failed (the rest are scored and reported),
     2 usage error, 130 interrupted (finished calls are kept; run again to resume).
     """
-    from qc.batch import UsageError, console_progress, score_night
+    from qc.batch import OutputError, UsageError, console_progress, score_night
 
     try:
         with console_progress() as progress:
@@ -427,7 +434,7 @@ def score(
                 asr_options={"beam_size": beam_size}, force=force, report=not no_report,
                 report_options={"db": None if no_history else db, "redact": not no_redact}, progress=progress,
             )
-    except UsageError as e:
+    except (UsageError, OutputError) as e:
         _fail(str(e))
     except KeyboardInterrupt as e:
         typer.echo("interrupted: finished calls are saved; run the same command again to resume", err=True)

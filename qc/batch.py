@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 from qc.pipeline import CallJob, CallOutcome, CallPipeline, PipelineConfig, config_fingerprint, job_fingerprint
 
 __all__ = [
-    "ENGINES", "NightSummary", "UsageError", "Interrupted", "plan_jobs", "find_call_table", "score_night", "available_cpus",
+    "ENGINES", "NightSummary", "UsageError", "Interrupted", "OutputError", "plan_jobs", "find_call_table", "score_night", "available_cpus",
     "default_workers",
     "console_progress",
 ]
@@ -41,6 +41,15 @@ STATE_DIR = ".qc"  # inside out_dir: one stamp per finished call, for resuming
 
 class UsageError(ValueError):
     """The batch cannot start: no inputs, unreadable rules/scorecard/calls.csv, bad options."""
+
+
+class OutputError(RuntimeError):
+    """A result, summary or report file (or the history database) could not be written; the message names it."""
+
+
+def _cannot_write(path: Path, e: OSError) -> OutputError:
+    return OutputError(f"{path}: cannot write ({e.strerror or e}); free disk space or choose another --out folder "
+                       "(finished calls are saved; run the same command again to resume)")
 
 
 class Interrupted(KeyboardInterrupt):
@@ -322,15 +331,20 @@ def _finished(out_dir: Path, job: CallJob, fingerprint: str) -> CallOutcome | No
 
 def _save(out_dir: Path, outcome: CallOutcome, fingerprint: str) -> None:
     """Write the call's result, then its stamp (both atomic; a crash between them re-runs the call)."""
-    from qc.results import CallResult, save_call_result
+    from qc.results import CallResult, result_path, save_call_result
     from qc.transcript import write_json_atomic
 
-    save_call_result(CallResult.from_dict(outcome.result or {}), out_dir)
-    write_json_atomic(
-        {"call_id": outcome.call_id, "source": outcome.source, "fingerprint": fingerprint,
-         "audio_seconds": outcome.audio_seconds, "skipped_checks": outcome.skipped_checks},
-        _stamp_path(out_dir, outcome.call_id),
-    )
+    path = result_path(out_dir, outcome.call_id)
+    try:
+        save_call_result(CallResult.from_dict(outcome.result or {}), out_dir)
+        path = _stamp_path(out_dir, outcome.call_id)
+        write_json_atomic(
+            {"call_id": outcome.call_id, "source": outcome.source, "fingerprint": fingerprint,
+             "audio_seconds": outcome.audio_seconds, "skipped_checks": outcome.skipped_checks},
+            path,
+        )
+    except OSError as e:
+        raise _cannot_write(path, e) from None
 
 
 # --- the local engine ----------------------------------------------------------------------
@@ -621,8 +635,23 @@ def score_night(
     except KeyboardInterrupt:
         summary.interrupted = True
         summary.wall_seconds = time.perf_counter() - t0
-        _write_summary(summary, out)
+        _write_summary(summary, out, quiet=True)
         raise
+    except OutputError:
+        summary.wall_seconds = time.perf_counter() - t0
+        _write_summary(summary, out, quiet=True)
+        raise
+    except OSError as e:  # the report folder (ExportError names the file)
+        summary.wall_seconds = time.perf_counter() - t0
+        _write_summary(summary, out, quiet=True)
+        raise OutputError(str(e) if e.filename is None else str(_cannot_write(Path(e.filename), e))) from None
+    except ValueError as e:  # the history database (HistoryError)
+        from qc.history import HistoryError
+
+        if not isinstance(e, HistoryError):
+            raise
+        _write_summary(summary, out, quiet=True)
+        raise OutputError(str(e)) from None
 
     summary.wall_seconds = time.perf_counter() - t0
     _write_summary(summary, out)
@@ -669,10 +698,16 @@ def _write_report(out: Path, summary: NightSummary, options: dict[str, Any]) -> 
     return str(night.index)
 
 
-def _write_summary(summary: NightSummary, out: Path) -> None:
+def _write_summary(summary: NightSummary, out: Path, quiet: bool = False) -> None:
+    """Write night_summary.json; ``quiet``: on the way out after another error, only log a failure."""
     from qc.transcript import write_json_atomic
 
-    write_json_atomic(summary.as_dict(), out / SUMMARY_NAME)
+    try:
+        write_json_atomic(summary.as_dict(), out / SUMMARY_NAME)
+    except OSError as e:
+        if not quiet:
+            raise _cannot_write(out / SUMMARY_NAME, e) from None
+        log.error("%s: cannot write (%s)", out / SUMMARY_NAME, e.strerror or e)
 
 
 # --- progress on the console ---------------------------------------------------------------
