@@ -418,13 +418,20 @@ def score(
     no_history: bool = typer.Option(False, "--no-history", help="Do not read or write the history database."),
     no_report: bool = typer.Option(False, "--no-report", help="Score only; write the report later with qc report."),
     no_redact: bool = typer.Option(False, "--no-redact", help="Reports show ID-card, phone, bank-card numbers and addresses unmasked (never in the history database)."),
+    max_duration: float = typer.Option(7200.0, "--max-duration", help="Refuse recordings longer than this many seconds, from the file header, before decoding (memory grows with it; 0 = no limit)."),
 ) -> None:
     """Score a night: transcribe (cached), inspect, emotion, score, then write the report.
 
     Exit status: 0 every call scored, 1 some calls failed (the rest are scored and reported),
     2 usage error, 130 interrupted (finished calls are kept; run again to resume).
     """
+    import os
+
     from qc.batch import OutputError, UsageError, console_progress, score_night
+
+    if max_duration < 0:
+        _fail(f"--max-duration must be 0 (no limit) or a number of seconds (got {max_duration:g})")
+    os.environ["QC_MAX_DURATION"] = str(max_duration)  # read by decode_audio, in the worker processes too
 
     try:
         with console_progress() as progress:
