@@ -306,12 +306,21 @@ def report(
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", night):
             _fail(f"--night {night!r}: write the night as YYYY-MM-DD")
     calib = int(calibration) if calibration >= 1 else calibration
+    failures = []
+    summary_file = results_dir / "night_summary.json"  # the night batch's list of files it could not score
+    if summary_file.is_file():
+        import json
+
+        try:
+            failures = [(f["call_id"], f["source"], f["error"]) for f in json.loads(summary_file.read_text(encoding="utf-8")).get("failures", [])]
+        except (ValueError, KeyError, TypeError, OSError):
+            typer.echo(f"warning: {summary_file}: unreadable; the report will not list the files the night could not score", err=True)
     from qc.history import HistoryError
 
     try:
         rep = write_reports(
             results, out, night=night, db=None if no_history else db, redact=not no_redact,
-            calibration=calib, seed=seed, repeat_window_days=repeat_days, queue_limit=queue_limit,
+            calibration=calib, seed=seed, repeat_window_days=repeat_days, queue_limit=queue_limit, failures=failures,
         )
     except HistoryError as e:
         _fail(str(e), 1)

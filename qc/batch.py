@@ -199,10 +199,15 @@ def _transcript_call_id(path: Path) -> str:
 
 
 def _transcript_files(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.rglob("*.json")
-        if p.is_file() and not p.name.startswith((".", "_")) and STATE_DIR not in p.parts
-    )
+    from qc.ingest import warn_link
+
+    found = []
+    for p in sorted(folder.rglob("*.json")):
+        if p.is_file() and not p.name.startswith((".", "_")) and STATE_DIR not in p.parts:
+            found.append(p)
+        elif p.is_symlink():
+            warn_link(p)
+    return found
 
 
 def plan_jobs(
@@ -694,7 +699,8 @@ def _write_report(out: Path, summary: NightSummary, options: dict[str, Any]) -> 
     if not wanted:
         return None
     results = [r for r in load_call_results(out) if result_path(out, r.call_id).name in wanted]
-    night = write_reports(results, out, **options)
+    failures = [(c.call_id, c.source, c.error or "") for c in summary.failed]
+    night = write_reports(results, out, **{"failures": failures, **options})
     return str(night.index)
 
 

@@ -117,11 +117,28 @@ def discover_audio(paths: Iterable[str | Path]) -> list[Path]:
             for f in sorted(p.rglob("*")):
                 if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS and not f.name.startswith("."):
                     found[f] = None
+                elif f.is_symlink():
+                    warn_link(f)
         elif p.is_file():
             found[p] = None
         else:
             raise AudioError(f"{p}: no such file or folder; check the path")
     return list(found)
+
+
+def warn_link(path: Path) -> None:
+    """Log why a symbolic link met while searching a folder is skipped (a loop, a dangling link, a folder)."""
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 reports a loop this way
+        log.warning("%s: symbolic link loop, skipped; fix or remove the link", path)
+        return
+    except OSError as e:
+        problem = "symbolic link loop" if "loop" in str(e).lower() else "symbolic link to nothing"
+        log.warning("%s: %s, skipped; fix or remove the link", path, problem)
+        return
+    if target.is_dir():
+        log.warning("%s: symbolic link to the folder %s is not followed; pass that folder itself to include it", path, target)
 
 
 def _fail(path: Path, problem: str, hint: str) -> AudioError:
@@ -363,6 +380,10 @@ def load_call_table(path: str | Path) -> dict[str, CallMeta]:
         raise MetadataError(f"{path}:1:1: no 'call_id' column (found: {', '.join(columns) or 'nothing'})")
     table: dict[str, CallMeta] = {}
     for lineno, row in enumerate(reader, start=2):
+        extra = [v for v in (row.get(None) or []) if (v or "").strip()]
+        if extra:
+            log.warning("%s:%d: %d cell(s) beyond the %d header columns dropped (%s); quote cells that contain commas",
+                        path, lineno, len(extra), len(columns), ", ".join(repr(v) for v in extra[:3]))
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
         call_id = row.get("call_id", "")
         if not call_id:

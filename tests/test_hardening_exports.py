@@ -94,3 +94,50 @@ def test_risk_kinds_in_chinese(tmp_path):
     write_reports(cases, tmp_path, night=NIGHT)
     text = (tmp_path / "calls.csv").read_text(encoding="utf-8-sig")
     assert "媒体曝光、监管投诉" in text and "media" not in text
+
+
+def test_broken_files_listed_on_the_night_page_and_in_excel(tmp_path):
+    from openpyxl import load_workbook
+
+    failures = [("C999", "/in/C999.wav", "/in/C999.wav: truncated wav (header says 60.0 s of audio, file holds 2.0 s); copy it again")]
+    write_reports(load_cases(), tmp_path, night=NIGHT, failures=failures)
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "无法处理的文件 (1)" in page and "C999" in page and "truncated wav" in page
+    ws = load_workbook(tmp_path / "night.xlsx")["无法处理的文件"]
+    assert [c.value for c in ws[2]] == list(failures[0])
+    import json
+
+    assert json.loads((tmp_path / "night.json").read_text(encoding="utf-8"))["failed"][0]["call_id"] == "C999"
+
+
+def test_night_batch_passes_its_failures_to_the_report(tmp_path):
+    from pathlib import Path
+
+    from qc.batch import score_night
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "junk.wav").write_bytes(b"RIFF....WAVEjunk")
+    summary = score_night([root / "samples" / "reference" / "C001.json", tmp_path / "junk.wav"], tmp_path / "out",
+                          rules=root / "rules", report_options={"db": None}, cache_dir=tmp_path / "c")
+    assert summary.count("failed") == 1
+    assert "junk.wav" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+
+
+def test_symlink_loops_and_extra_csv_cells_are_reported(tmp_path, caplog):
+    import logging
+
+    from qc.ingest import discover_audio, load_call_table
+
+    (tmp_path / "a.wav").write_bytes(b"RIFF")
+    (tmp_path / "loop.wav").symlink_to(tmp_path / "loop.wav")
+    (tmp_path / "up").symlink_to(tmp_path)
+    csv_file = tmp_path / "calls.csv"
+    csv_file.write_text("call_id,agent_id,team\nC1,A1,一组\nC2,A2,二组,备注,多余\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        assert discover_audio([tmp_path]) == [tmp_path / "a.wav"]
+        table = load_call_table(csv_file)
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"{tmp_path / 'loop.wav'}: symbolic link loop, skipped" in text
+    assert f"{tmp_path / 'up'}: symbolic link to the folder" in text
+    assert f"{csv_file}:3: 2 cell(s) beyond the 3 header columns dropped ('备注', '多余')" in text
+    assert table["C2"].meta == {"team": "二组"}

@@ -34,6 +34,7 @@ from qc.report import charts
 from qc.report.exports import (
     AGENT_COLUMNS,
     CALL_COLUMNS,
+    FAILED_COLUMNS,
     FINDING_COLUMNS,
     QUEUE_COLUMNS,
     write_csv,
@@ -69,6 +70,9 @@ class ReportOptions:
     precision_threshold: float = 0.6
     call_pages: bool = True
     team_of: Callable[[CallResult], str] | None = None
+    #: calls the night could not score, as ``(call_id, source file, error)``: listed on the night
+    #: page, in night.xlsx and night.json
+    failures: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -365,8 +369,11 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
                              ("queue.csv", QUEUE_COLUMNS, queue_rows), ("agents.csv", AGENT_COLUMNS, agent_rows)):
         write_csv(out / name, cols, rows)
         written.append(out / name)
+    failures = [(cid, src, redact_text(err) if opts.redact else err) for cid, src, err in opts.failures]
+    failed_rows = [list(f) for f in failures]
     write_xlsx(out / "night.xlsx", [("通话明细", CALL_COLUMNS, call_rows), ("违规明细", FINDING_COLUMNS, finding_rows),
-                                   ("复核队列", QUEUE_COLUMNS, queue_rows), ("坐席", AGENT_COLUMNS, agent_rows)])
+                                   ("复核队列", QUEUE_COLUMNS, queue_rows), ("坐席", AGENT_COLUMNS, agent_rows)]
+               + ([("无法处理的文件", FAILED_COLUMNS, failed_rows)] if failed_rows else []))
     dim_names = [d.name for d in results[0].score.dimensions] if results else []
     write_xlsx(out / "agents.xlsx", [
         ("坐席评分卡", AGENT_COLUMNS, agent_rows),
@@ -433,6 +440,7 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
         "rule_precision": [{"rule": p.rule, "confirmed": p.confirmed, "false_positive": p.false_positive,
                             "precision": p.precision, "cries_wolf": p.cries_wolf} for p in precision],
         "priority_points": PRIORITY_POINTS, "complaint_points": COMPLAINT_POINTS,
+        "failed": [{"call_id": cid, "source": src, "error": err} for cid, src, err in failures],
     })
     written.append(out / "night.json")
 
@@ -443,7 +451,7 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
         queue_total=summary["queued"], calibration=[q for q in queue if q.calibration], cards=cards, teams=team_rows,
         pareto=pareto_rows[:20], precision=precision, repeats=[(k, v, by_id[k]) for k, v in sorted(repeats.items())],
         repeat_complaints=repeat_complaints, priority_points=PRIORITY_POINTS, complaint_points=COMPLAINT_POINTS,
-        fcr_target=FCR_TARGET, call_pages=opts.call_pages,
+        fcr_target=FCR_TARGET, call_pages=opts.call_pages, failures=failures,
         chart_hist=charts.histogram(scores, pass_line), chart_pareto=charts.pareto([(x["rule"], x["points"]) for x in pareto_rows]),
         chart_teams=charts.bars([(t["team"], t["mean"]) for t in team_rows], target=pass_line),
     ))
