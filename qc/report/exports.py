@@ -32,6 +32,8 @@ FAILED_COLUMNS = ["通话ID", "文件", "错误"]
 PERCENT_COLUMNS = frozenset({"合格率", "首次解决率"})
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_UMASK = os.umask(0o022)  # read once, at import (os.umask can only be read by setting it)
+os.umask(_UMASK)
 
 
 class ExportError(OSError):
@@ -57,7 +59,7 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[An
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
         raise ExportError(_write_error(path, e)) from None
-    os.chmod(tmp, 0o644 & ~_umask())
+    os.chmod(tmp, 0o644 & ~_UMASK)  # mkstemp makes 0600; reports are as readable as any file the user writes
     try:
         with os.fdopen(fd, mode, **kwargs) as f:
             yield f
@@ -68,12 +70,6 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[An
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _write_error(path: Path, e: OSError) -> str:
