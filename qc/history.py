@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable
 
-from qc.redact import redact_text
+from qc.redact import find_numbers, redact_text
 from qc.types import AgentScorecard, to_dict
 
 __all__ = [
@@ -104,6 +104,8 @@ def contact_of(result: Any, night: str, team: str) -> Contact | None:
     """The call as a contact, or None when its metadata does not identify the customer."""
     meta = result.transcript.meta
     customer = next((str(meta[k]) for k in _CUSTOMER_KEYS if meta.get(k)), None)
+    if customer is not None and find_numbers(customer):  # a phone or ID number used as the customer id
+        customer = "h:" + hashlib.sha256("".join(c for c in customer if c.isdigit()).encode()).hexdigest()[:16]
     if customer is None:
         phone = next((str(meta[k]) for k in _PHONE_KEYS if meta.get(k)), None)
         if phone is None:

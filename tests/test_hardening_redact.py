@@ -161,3 +161,17 @@ def test_no_redact_shows_raw_values_but_never_in_history(tmp_path):
     assert PHONE_FORMS[0] in shown
     db = "\n".join(sqlite3.connect(tmp_path / "h.sqlite").iterdump())
     assert _leaks(db) == []
+
+
+def test_customer_id_that_is_a_phone_number_is_stored_hashed():
+    from types import SimpleNamespace
+
+    from qc.history import contact_of
+
+    def call(meta):
+        return SimpleNamespace(call_id="X", transcript=SimpleNamespace(meta=meta, agent_id="A1"), emotion=None)
+
+    by_id = contact_of(call({"customer_id": "138 0013 8000"}), "2024-05-20", "t")
+    by_phone = contact_of(call({"phone": "13800138000"}), "2024-05-20", "t")
+    assert by_id.customer.startswith("h:") and by_id.customer == by_phone.customer  # same customer either way
+    assert contact_of(call({"customer_id": "K5012"}), "2024-05-20", "t").customer == "K5012"
