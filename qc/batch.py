@@ -713,7 +713,7 @@ def _write_summary(summary: NightSummary, out: Path, quiet: bool = False) -> Non
     except OSError as e:
         if not quiet:
             raise _cannot_write(out / SUMMARY_NAME, e) from None
-        log.error("%s: cannot write (%s)", out / SUMMARY_NAME, e.strerror or e)
+        log.debug("%s: cannot write (%s)", out / SUMMARY_NAME, e.strerror or e)  # the error being raised says why
 
 
 # --- progress on the console ---------------------------------------------------------------
