@@ -36,6 +36,18 @@ def _setup_logging(verbose: bool) -> None:
     )
     if not verbose:  # per-channel VAD chatter from faster-whisper is for debugging, not for QA staff
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    from qc.redact import redact_logs
+
+    redact_logs()  # logs never show personal numbers or addresses (docs/security.md)
+
+
+def _shown(text: str, raw: bool = False) -> str:
+    """Terminal output is masked like the reports unless --no-redact."""
+    if raw:
+        return text
+    from qc.redact import redact_text
+
+    return redact_text(text)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -140,6 +152,7 @@ def inspect_cmd(
     transcripts: List[Path] = typer.Argument(..., help="Transcript JSON files or folders of them."),
     rules: Optional[Path] = typer.Option(None, "--rules", "-r", help="Rule file or folder (default: the shipped rules)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write DIR/<call_id>.findings.json per call."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="Show ID-card, phone, bank-card numbers and addresses unmasked."),
 ) -> None:
     """Apply rules to transcripts; print findings as `CODE call_id@mm:ss role: message 「quote」`."""
     from qc.rules import RuleFileError, inspect, load_rules
@@ -166,9 +179,12 @@ def inspect_cmd(
             continue
         result = inspect(transcript, ruleset)
         for line in finding_lines(result):
-            typer.echo(line)
+            typer.echo(_shown(line, no_redact))
         if out is not None:
-            write_json_atomic(to_dict(result), out / f"{transcript.call_id}.findings.json")
+            from qc.redact import redact_data
+
+            data = to_dict(result)
+            write_json_atomic(data if no_redact else redact_data(data), out / f"{transcript.call_id}.findings.json")
     if bad:
         raise typer.Exit(2)
 
@@ -181,6 +197,7 @@ def emotion_score(
     transcripts: List[Path] = typer.Argument(..., help="Transcript JSON files.", exists=False),
     model: Optional[Path] = typer.Option(None, "--model", help="Text model file or folder from `qc emotion train` (default: $QC_EMOTION_MODEL or the shipped model)."),
     as_json: bool = typer.Option(False, "--json", help="Print one CallEmotion JSON object per line instead of the summary."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="Show ID-card, phone, bank-card numbers and addresses unmasked."),
 ) -> None:
     """Print each call's emotion summary: negativity, trajectory, volatility, complaint, risks, drivers."""
     import json
@@ -196,9 +213,9 @@ def emotion_score(
         except (TranscriptError, FileNotFoundError) as e:
             _fail(str(e))
         if as_json:
-            typer.echo(json.dumps(to_dict(call), ensure_ascii=False))
+            typer.echo(_shown(json.dumps(to_dict(call), ensure_ascii=False), no_redact))
         else:
-            typer.echo("\n".join(summary_lines(call)))
+            typer.echo(_shown("\n".join(summary_lines(call)), no_redact))
 
 
 @emotion_app.command("train")
@@ -274,7 +291,7 @@ def report(
     night: Optional[str] = typer.Option(None, "--night", help="Night as YYYY-MM-DD (default: from the calls' metadata, else today)."),
     db: Optional[Path] = typer.Option(None, "--db", help=f"History database: trends, repeat contacts, verdicts ({DB_HELP})."),
     no_history: bool = typer.Option(False, "--no-history", help="Do not read or write the history database."),
-    no_redact: bool = typer.Option(False, "--no-redact", help="Show ID-card, phone and bank-card numbers unmasked."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="Show ID-card, phone, bank-card numbers and addresses unmasked (never in the history database)."),
     scorecard: Optional[Path] = typer.Option(None, "--scorecard", help="Re-score every call with this scorecard (checked against --rules)."),
     rules: Optional[Path] = typer.Option(None, "--rules", help="Rules the scorecard must match (default: the shipped rules)."),
     calibration: float = typer.Option(0.05, "--calibration", help="Random clean calls for calibration: a fraction (<1) or a count."),
@@ -302,10 +319,26 @@ def report(
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", night):
             _fail(f"--night {night!r}: write the night as YYYY-MM-DD")
     calib = int(calibration) if calibration >= 1 else calibration
-    rep = write_reports(
-        results, out, night=night, db=None if no_history else _db(db), redact=not no_redact,
-        calibration=calib, seed=seed, repeat_window_days=repeat_days, queue_limit=queue_limit,
-    )
+    failures = []
+    summary_file = results_dir / "night_summary.json"  # the night batch's list of files it could not score
+    if summary_file.is_file():
+        import json
+
+        try:
+            failures = [(f["call_id"], f["source"], f["error"]) for f in json.loads(summary_file.read_text(encoding="utf-8")).get("failures", [])]
+        except (ValueError, KeyError, TypeError, OSError):
+            typer.echo(f"warning: {summary_file}: unreadable; the report will not list the files the night could not score", err=True)
+    from qc.history import HistoryError
+
+    try:
+        rep = write_reports(
+            results, out, night=night, db=None if no_history else _db(db), redact=not no_redact,
+            calibration=calib, seed=seed, repeat_window_days=repeat_days, queue_limit=queue_limit, failures=failures,
+        )
+    except HistoryError as e:
+        _fail(str(e), 1)
+    except OSError as e:  # ExportError names the file; a folder that cannot be made names itself
+        _fail(str(e) if e.filename is None else f"{e.filename}: cannot write ({e.strerror}); free disk space or choose another --out", 1)
     queued = sum(1 for q in rep.queue if not q.calibration)
     typer.echo(f"{rep.index}  ({len(results)} calls, {queued} to re-review, {len(rep.agents)} agents, night {rep.night})")
 
@@ -332,6 +365,10 @@ def agent(
         from qc.yamlfile import did_you_mean
 
         _fail(f"agent {agent_id!r} has no scorecard in {db}{' for ' + night if night else ''}{did_you_mean(agent_id, known)}")
+    from qc.redact import redact_data
+
+    card.top_violations = redact_data(card.top_violations)  # stored masked; an older database may not be
+    card.team = _shown(card.team)
     console = Console()
     fcr = "—" if card.fcr is None else f"{100 * card.fcr:.1f}%"
     console.print(f"[bold]{card.agent_id}[/bold]  {card.team}  {card.night}")
@@ -362,14 +399,17 @@ def agent(
 def review_import(
     verdicts: Path = typer.Argument(..., help="CSV with call_id, rule, verdict (confirmed|false_positive), note."),
     db: Optional[Path] = typer.Option(None, "--db", help=f"History database ({DB_HELP})."),
+    replace: bool = typer.Option(False, "--replace", help="Overwrite stored verdicts that differ (and let a file's last row win)."),
 ) -> None:
-    """Store reviewer verdicts beside the machine results (re-importing a (call, rule) replaces it)."""
+    """Store reviewer verdicts beside the machine results (calls and rules must be in the history database)."""
     from qc.history import History, HistoryError
 
     db = _db(db)
+    if not db.is_file():
+        _fail(f"{db}: no history database; run qc report --db {db} on the night first", 1)
     try:
         with History(db) as h:
-            n = h.import_verdicts(verdicts)
+            n = h.import_verdicts(verdicts, replace=replace)
             worst = [p for p in h.rule_precision() if p.cries_wolf]
     except HistoryError as e:
         _fail(str(e), 1)
@@ -401,13 +441,21 @@ def score(
     db: Optional[Path] = typer.Option(None, "--db", help=f"History database: trends, repeat contacts, verdicts ({DB_HELP})."),
     no_history: bool = typer.Option(False, "--no-history", help="Do not read or write the history database."),
     no_report: bool = typer.Option(False, "--no-report", help="Score only; write the report later with qc report."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="Reports show ID-card, phone, bank-card numbers and addresses unmasked (never in the history database)."),
+    max_duration: float = typer.Option(7200.0, "--max-duration", help="Refuse recordings longer than this many seconds, from the file header, before decoding (memory grows with it; 0 = no limit)."),
 ) -> None:
     """Score a night: transcribe (cached), inspect, emotion, score, then write the report.
 
     Exit status: 0 every call scored, 1 some calls failed (the rest are scored and reported),
     2 usage error, 130 interrupted (finished calls are kept; run again to resume).
     """
-    from qc.batch import UsageError, console_progress, score_night
+    import os
+
+    from qc.batch import OutputError, UsageError, console_progress, score_night
+
+    if max_duration < 0:
+        _fail(f"--max-duration must be 0 (no limit) or a number of seconds (got {max_duration:g})")
+    os.environ["QC_MAX_DURATION"] = str(max_duration)  # read by decode_audio, in the worker processes too
 
     try:
         with console_progress() as progress:
@@ -415,13 +463,13 @@ def score(
                 inputs, out, meta=meta, pattern=pattern, rules=_shipped_rules(rules), scorecard=scorecard, workers=workers,
                 threads=threads, engine=engine, address=address, backend=backend, model=model, channel_map=channel_map,
                 asr_options={"beam_size": beam_size}, force=force, report=not no_report,
-                report_options={"db": None if no_history else _db(db)}, progress=progress,
+                report_options={"db": None if no_history else _db(db), "redact": not no_redact}, progress=progress,
             )
-    except UsageError as e:
+    except (UsageError, OutputError) as e:
         _fail(str(e))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         typer.echo("interrupted: finished calls are saved; run the same command again to resume", err=True)
-        raise typer.Exit(130)
+        raise typer.Exit(getattr(e, "exit_code", 130))
     for line in summary.lines():
         typer.echo(line, err=line.startswith("FAILED"))
     raise typer.Exit(summary.exit_code)

@@ -233,7 +233,8 @@ class CallPipeline:
         if audio.duration <= 0:
             raise AudioError(f"{job.source}: no audio samples; re-export the recording")
         outcome.audio_seconds = audio.duration
-        peak = float(abs(audio.samples).max()) if audio.samples.size else 0.0
+        # max and -min, not abs(): abs() would copy the whole recording (0.9 GB for a 2 h stereo call)
+        peak = max(float(audio.samples.max()), -float(audio.samples.min())) if audio.samples.size else 0.0
         if peak < 1e-3:
             raise AudioError(
                 f"{job.source}: silent recording ({audio.duration:.1f} s, peak {20 * _log10(peak):.0f} dBFS); "
