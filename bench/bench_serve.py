@@ -99,7 +99,7 @@ def main() -> None:
     try:
         night, db, seeks = build(n, tmp)
         port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "QC_CACHE_DIR": str(tmp / "cache")}
         t0 = time.perf_counter()
         server = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", str(night), "--db", str(db), "--port", str(port)],
                                   env=env, cwd=str(ROOT))

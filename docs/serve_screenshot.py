@@ -30,7 +30,7 @@ def main() -> None:
             options.add_argument(arg)
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
         try:
-            with live_server(create_app(ServeConfig(nights=[night], db=db))) as url:
+            with live_server(create_app(ServeConfig(nights=[night], db=db, audio_cache=Path(tmp) / "cache"))) as url:
                 driver.get(url + "/login")
                 driver.find_element(By.ID, "name").send_keys("rita")
                 driver.find_element(By.ID, "password").send_keys("screenshot-1")

@@ -47,7 +47,7 @@ def app(sample, tmp_path):
     src.backup(dst)
     src.close()
     dst.close()
-    return create_app(ServeConfig(nights=[night], db=copy))
+    return create_app(ServeConfig(nights=[night], db=copy, audio_cache=tmp_path / "audio-cache"))
 
 
 def csrf_of(html: str) -> str:
@@ -206,7 +206,7 @@ def test_audio_outside_the_night_is_refused(sample, tmp_path):
         d = json.loads(f.read_text(encoding="utf-8"))
         d["transcript"]["audio"]["path"] = path
         f.write_text(json.dumps(d, ensure_ascii=False), encoding="utf-8")
-    app = create_app(ServeConfig(nights=[copy], db=db))
+    app = create_app(ServeConfig(nights=[copy], db=db, audio_cache=tmp_path / "cache"))
     c, _ = login(app, "rita")
     for call_id in ("C003", "C006", "C005"):
         r = c.get(f"/call/{NIGHT}/{call_id}/audio")
@@ -215,7 +215,7 @@ def test_audio_outside_the_night_is_refused(sample, tmp_path):
     assert c.get(f"/call/{NIGHT}/C002/audio").content == (copy / "audio" / "C002.wav").read_bytes()  # inside: served
     assert c.get(f"/call/{NIGHT}/C004/audio").status_code == 403  # still the original night's file: outside this one
     # the audio root given on the command line lets the outside file through
-    app = create_app(ServeConfig(nights=[copy], db=db, audio_roots=[tmp_path]))
+    app = create_app(ServeConfig(nights=[copy], db=db, audio_roots=[tmp_path], audio_cache=tmp_path / "cache"))
     c, _ = login(app, "rita")
     assert c.get(f"/call/{NIGHT}/C003/audio").content == b"RIFF-not-yours"
 
@@ -392,3 +392,45 @@ def test_serve_cli_refuses_an_empty_user_table_and_a_bad_night(tmp_path, sample)
         store.add_user("adm", "admin", "longenough")
     res = CliRunner().invoke(cli_app, ["serve", str(tmp_path), "--db", str(tmp_path / "h.sqlite")])
     assert res.exit_code == 2 and "no calls/ folder" in res.output
+
+
+def test_spoken_personal_numbers_are_replaced_by_a_tone(sample, tmp_path):
+    import json
+    import shutil
+    import wave
+
+    import numpy as np
+
+    from qc.ingest import decode_audio
+
+    night, db = sample
+    copy = tmp_path / "night"
+    shutil.copytree(night, copy)
+    f = copy / "calls" / "C002.json"
+    d = json.loads(f.read_text(encoding="utf-8"))
+    u = d["transcript"]["utterances"][1]  # a customer line; it now reads out a mobile number between 1.0 s and 2.0 s
+    start = u["start"]
+    u["text"] = "我的号码是13812345678"
+    u["words"] = [{"start": start, "end": start + 1.0, "text": "我的号码是", "probability": 0.9},
+                  {"start": start + 1.0, "end": start + 2.0, "text": "13812345678", "probability": 0.9}]
+    d["transcript"]["audio"]["path"] = "audio/C002.wav"
+    f.write_text(json.dumps(d, ensure_ascii=False), encoding="utf-8")
+    app = create_app(ServeConfig(nights=[copy], db=db, audio_cache=tmp_path / "cache"))
+    c, _ = login(app, "rita")
+    r = c.get(f"/call/{NIGHT}/C002/audio")
+    assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
+    served = tmp_path / "served.wav"
+    served.write_bytes(r.content)
+    with wave.open(str(served)) as w:
+        rate, channels = w.getframerate(), w.getnchannels()
+        got = np.frombuffer(w.readframes(w.getnframes()), "<i2").reshape(-1, channels).T / 32767.0
+    original = decode_audio(copy / "audio" / "C002.wav", sample_rate=rate).samples
+    inside = slice(int((start + 1.2) * rate), int((start + 1.8) * rate))
+    before = slice(0, int((start + 0.7) * rate))
+    assert np.abs(got[:, before] - original[:, before]).max() < 1e-3  # untouched before the number
+    tone = 0.2 * np.sin(2 * np.pi * 1000.0 * np.arange(inside.start, inside.stop) / rate)
+    assert np.abs(got[:, inside] - tone).max() < 1e-3 and np.abs(original[:, inside] - tone).max() > 0.05
+    part = c.get(f"/call/{NIGHT}/C002/audio", headers={"Range": "bytes=100-299"})
+    assert part.status_code == 206 and part.content == r.content[100:300]  # the masked copy seeks too
+    assert list((tmp_path / "cache").glob("*.wav"))  # made once, kept
+    assert (copy / "audio" / "C002.wav").read_bytes() == (night / "audio" / "C002.wav").read_bytes()

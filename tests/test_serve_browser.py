@@ -51,12 +51,13 @@ def browser():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    night, db = make_sample_night(tmp_path_factory.mktemp("browser"))
+    tmp = tmp_path_factory.mktemp("browser")
+    night, db = make_sample_night(tmp)
     with ReviewStore(db) as store:
         store.add_user("rita", "reviewer", PW)
         store.add_user("chen", "agent", PW, agent_id="A201")
         store.add_user("leo", "lead", PW, team="二组")
-    with live_server(create_app(ServeConfig(nights=[night], db=db))) as url:
+    with live_server(create_app(ServeConfig(nights=[night], db=db, audio_cache=tmp / "audio-cache"))) as url:
         yield url
 
 

@@ -25,10 +25,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from qc.cache import cache_dir
 from qc.redact import redact_text
 from qc.report import COMPLAINT_TYPE_NAMES, RISK_NAMES, ROLE_NAMES, SEVERITY_NAMES, STATUS_NAMES, redact_result
 from qc.results import CallResult
 from qc.scoring import Scorecard, load_scorecard, default_scorecard_path
+from qc.serve.audio_mask import masked_copy, masked_spans
 from qc.serve.auth import check_csrf, csrf_token, new_session_id, sign, unsign
 from qc.serve.nights import AudioRefused, Night, load_nights
 from qc.serve.review import reviewed_score, reviewer_kappa, rule_agreement
@@ -53,6 +55,7 @@ class ServeConfig:
     scorecard: Path | None = None
     audio_roots: list[Path] = field(default_factory=list)
     secure_cookies: bool = False  # set when served over HTTPS (behind a proxy)
+    audio_cache: Path | None = None  # masked copies of recordings (default: ~/.cache/qc/serve-audio)
 
 
 class _Forbidden(Exception):
@@ -125,6 +128,7 @@ class Workbench:
         self.env = _env()
         self.css = self.env.get_template("style.css.j2").render() + "\n" + self.env.get_template("serve.css.j2").render()
         self.js = (Path(__file__).parent / "static" / "serve.js").read_text(encoding="utf-8")
+        self.audio_cache = config.audio_cache or cache_dir() / "serve-audio"
 
     # --- sessions ---
 
@@ -344,11 +348,19 @@ def _render_call(request: Request, wb: Workbench, user: User, night: Night, resu
 
 
 async def call_audio(request: Request, wb: Workbench, user: User) -> Response:
-    night, _ = _call_or_404(wb, user, request.path_params["night"], request.path_params["call_id"])
+    night, result = _call_or_404(wb, user, request.path_params["night"], request.path_params["call_id"])
     try:
         path = night.audio_path(request.path_params["call_id"])
     except AudioRefused as e:
         return PlainTextResponse(str(e), 403)
+    spans = masked_spans(result.transcript)
+    if spans:  # personal numbers are spoken: serve the copy with a tone over them
+        from qc.ingest import AudioError
+
+        try:
+            path = masked_copy(path, spans, wb.audio_cache)
+        except AudioError as e:
+            return PlainTextResponse(f"the recording cannot be masked: {e}", 500)
     media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if path.suffix.lower() == ".wav":
         media = "audio/wav"
