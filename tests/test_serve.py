@@ -240,6 +240,19 @@ def test_false_positive_raises_the_reviewed_score_and_leaves_the_night_alone(app
     assert reviewed_score(html) == "85.0" and re.search(r'id="prec-FORB01">100% \(1/1\)', html)
 
 
+def test_precision_counts_verdicts_from_qc_review_import(app, tmp_path):
+    from cli import app as cli_app
+
+    db = app.state.workbench.config.db
+    (tmp_path / "v.csv").write_text("call_id,rule,verdict,note\nC005,SILN01,false_positive,hold music\n", encoding="utf-8")
+    assert CliRunner().invoke(cli_app, ["review", "import", str(tmp_path / "v.csv"), "--db", str(db)]).exit_code == 0
+    c, token = login(app, "rita")
+    assert re.search(r'id="prec-SILN01">0% \(0/1\)', c.get(f"/call/{NIGHT}/C005").text)
+    # the workbench's own review of the call replaces the imported verdict
+    html = review(c, token, "C005", {"SILN01": ("confirmed", "")})
+    assert re.search(r'id="prec-SILN01">100% \(1/1\)', html)
+
+
 def test_unsure_changes_nothing_and_a_missed_finding_deducts(app):
     c, token = login(app, "rita")
     assert reviewed_score(review(c, token, "C006", {"INTR01": ("unsure", "听不清")})) == "98.0"

@@ -170,19 +170,8 @@ class Workbench:
         return redact_result(r)
 
     def precision(self) -> dict[str, tuple[int, int]]:
-        """Rule -> (confirmed, false positives) over current workbench verdicts and imported ones."""
-        counts: dict[str, list[int]] = {}
-        seen = set()
-        for night, call_id, rule, verdict, *_ in self.store.current_verdicts():
-            seen.add((call_id, rule))
-            if verdict in ("confirmed", "false_positive"):
-                c = counts.setdefault(rule, [0, 0])
-                c[0 if verdict == "confirmed" else 1] += 1
-        for (call_id, rule), verdict in self.store.history_verdicts().items():
-            if (call_id, rule) not in seen and verdict in ("confirmed", "false_positive"):
-                c = counts.setdefault(rule, [0, 0])
-                c[0 if verdict == "confirmed" else 1] += 1
-        return {k: (v[0], v[1]) for k, v in counts.items()}
+        """Rule -> (confirmed, false positives): workbench verdicts and ones imported with ``qc review import``."""
+        return self.store.rule_precision_counts()
 
 
 Handler = Callable[[Request, "Workbench", User], Awaitable[Response]]

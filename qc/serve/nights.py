@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qc.redact import redact_text
 from qc.results import CallResult, ResultsError, load_call_results, result_path
 
 __all__ = ["Night", "CallRow", "NightError", "AudioRefused", "load_nights"]
@@ -92,6 +93,10 @@ class Night:
             row = rows.get(q["call_id"])
             if row is None:
                 continue
+            for reason in q["reasons"]:  # a night reported with --no-redact kept the numbers
+                reason["text"] = redact_text(reason.get("text") or "")
+                if reason.get("evidence"):
+                    reason["evidence"]["text"] = redact_text(reason["evidence"].get("text") or "")
             row.priority, row.reasons, row.calibration, row.rank = float(q["priority"]), q["reasons"], bool(q["calibration"]), rank
             row.queued = not row.calibration
         return rows

@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS serve_reviews (
     source TEXT NOT NULL DEFAULT 'workbench', score_json TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS serve_reviews_call ON serve_reviews (night, call_id, id);
+CREATE INDEX IF NOT EXISTS serve_reviews_call_id ON serve_reviews (call_id);
 CREATE INDEX IF NOT EXISTS serve_reviews_agent ON serve_reviews (agent_id, night);
 CREATE TABLE IF NOT EXISTS serve_verdicts (
     review_id INTEGER NOT NULL, night TEXT NOT NULL, call_id TEXT NOT NULL, rule TEXT NOT NULL,
@@ -395,9 +396,23 @@ class ReviewStore:
         )
         return [Dispute(*r) for r in rows.fetchall()]
 
-    def history_verdicts(self) -> dict[tuple[str, str], str]:
-        """Verdicts imported with ``qc review import`` (the history's own table), read only."""
+    def rule_precision_counts(self) -> dict[str, tuple[int, int]]:
+        """Rule -> (confirmed, false positives) over each call's latest review, plus verdicts imported
+        with ``qc review import`` on calls the workbench has not reviewed."""
+        counts: dict[str, list[int]] = {}
+        rows = self.db.execute(
+            "SELECT rule, SUM(verdict = 'confirmed'), SUM(verdict = 'false_positive') FROM serve_verdicts v WHERE review_id = "
+            "(SELECT MAX(id) FROM serve_reviews WHERE night = v.night AND call_id = v.call_id) GROUP BY rule"
+        ).fetchall()
         try:
-            return {(c, r): v for c, r, v in self.db.execute("SELECT call_id, rule, verdict FROM verdicts")}
-        except sqlite3.OperationalError:  # a database that has never held a night
-            return {}
+            rows += self.db.execute(
+                "SELECT rule, SUM(verdict = 'confirmed'), SUM(verdict = 'false_positive') FROM verdicts h "
+                "WHERE NOT EXISTS (SELECT 1 FROM serve_reviews r WHERE r.call_id = h.call_id) GROUP BY rule"
+            ).fetchall()
+        except sqlite3.OperationalError:  # no history tables yet
+            pass
+        for rule, tp, fp in rows:
+            c = counts.setdefault(rule, [0, 0])
+            c[0] += tp or 0
+            c[1] += fp or 0
+        return {k: (v[0], v[1]) for k, v in counts.items() if v[0] + v[1]}
