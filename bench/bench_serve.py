@@ -35,10 +35,11 @@ from qc.types import to_dict  # noqa: E402
 
 
 def build(n: int, tmp: Path) -> tuple[Path, Path, list[tuple[str, float]]]:
-    from qc.report import write_reports
-    from qc.results import load_call_results
     from serve_live import free_port  # noqa: F401  (imported here to fail early without the tests folder)
     from serve_night import make_sample_night
+
+    from qc.report import write_reports
+    from qc.results import load_call_results
 
     base_dir, db = make_sample_night(tmp / "base")
     base = load_call_results(base_dir)
@@ -89,7 +90,6 @@ def pct(values: list[float]) -> str:
 
 def main() -> None:
     import httpx
-
     from serve_live import free_port
 
     n = int(next((a for a in sys.argv[1:] if a.isdigit()), 10000))

@@ -12,11 +12,11 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from serve_live import live_server  # noqa: E402
+from serve_night import NIGHT, make_sample_night  # noqa: E402
 
 from qc.serve.app import ServeConfig, create_app  # noqa: E402
 from qc.serve.store import ReviewStore  # noqa: E402
-from serve_live import live_server  # noqa: E402
-from serve_night import NIGHT, make_sample_night  # noqa: E402
 
 
 def main() -> None:

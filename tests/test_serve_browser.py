@@ -25,11 +25,11 @@ pytestmark = [
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+from serve_live import live_server  # noqa: E402
+from serve_night import NIGHT, make_sample_night  # noqa: E402
 
 from qc.serve.app import ServeConfig, create_app  # noqa: E402
 from qc.serve.store import ReviewStore  # noqa: E402
-from serve_live import live_server  # noqa: E402
-from serve_night import NIGHT, make_sample_night  # noqa: E402
 
 PW = "browser-pass-1"
 

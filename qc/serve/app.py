@@ -27,9 +27,16 @@ from starlette.routing import Route
 
 from qc.cache import cache_dir
 from qc.redact import redact_text
-from qc.report import COMPLAINT_TYPE_NAMES, RISK_NAMES, ROLE_NAMES, SEVERITY_NAMES, STATUS_NAMES, redact_result
+from qc.report import (
+    COMPLAINT_TYPE_NAMES,
+    RISK_NAMES,
+    ROLE_NAMES,
+    SEVERITY_NAMES,
+    STATUS_NAMES,
+    redact_result,
+)
 from qc.results import CallResult
-from qc.scoring import Scorecard, load_scorecard, default_scorecard_path
+from qc.scoring import Scorecard, default_scorecard_path, load_scorecard
 from qc.serve.audio_mask import masked_copy, masked_spans
 from qc.serve.auth import check_csrf, csrf_token, new_session_id, sign, unsign
 from qc.serve.nights import AudioRefused, Night, load_nights
@@ -595,6 +602,7 @@ def create_app(config: ServeConfig) -> Starlette:
     routes = [
         Route("/login", open_(login_page), methods=["GET", "POST"]),
         Route("/static/{name}", open_(static)),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
         Route("/logout", g(logout), methods=["POST"]),
         Route("/", g(home)),
         Route("/queue", g(queue_page, *reviewers)),
