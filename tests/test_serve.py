@@ -95,6 +95,16 @@ def test_every_page_needs_a_login(app):
         assert c.post(path, data={"csrf": token, "night": NIGHT, "call_id": "C003"}).status_code == 401, path
 
 
+def test_login_redirects_only_inside_the_app(app):
+    c = TestClient(app)
+    token = csrf_of(c.get("/login").text)
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
+        r = c.post("/login", data={"name": "rita", "password": PW, "csrf": token, "next": target}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/", target
+        c = TestClient(app)
+        token = csrf_of(c.get("/login").text)
+
+
 def test_wrong_password_and_forged_cookie_are_refused(app):
     c = TestClient(app)
     token = csrf_of(c.get("/login").text)
@@ -268,9 +278,16 @@ def test_claims_keep_two_reviewers_apart(app):
     r = b.post(f"/call/{NIGHT}/C003/review", data={"csrf": tb, "v_FORB01": "false_positive"})
     assert r.status_code == 409
     assert "复核中: rita" in b.get("/queue").text
-    # the calibration sample takes two reviewers
+    # once reviewed, another reviewer cannot take the call over; a lead can review it again
+    review(a, ta, "C003", {"FORB01": ("confirmed", "")})
+    r = b.post("/claim", data={"night": NIGHT, "call_id": "C003", "csrf": tb})
+    assert r.status_code == 409 and "a lead may review it again" in r.text
+    lead, tl = login(app, "leo")
+    assert lead.post("/claim", data={"night": NIGHT, "call_id": "C003", "csrf": tl}, follow_redirects=False).status_code == 303
+    # the calibration sample takes two reviewers, and no third
     for c, t in ((a, ta), (b, tb)):
         assert c.post("/claim", data={"night": NIGHT, "call_id": "C007", "csrf": t}, follow_redirects=False).status_code == 303
+    assert lead.post("/claim", data={"night": NIGHT, "call_id": "C007", "csrf": tl}).status_code == 409
 
 
 def test_agents_see_only_their_own_reviewed_calls(app):

@@ -222,7 +222,7 @@ async def login_page(request: Request, wb: Workbench) -> Response:
     if user is None:
         return wb.render(request, "login.html.j2", 401, _session=session, error="用户名或密码错误", next=form.get("next", "/"))
     nxt = str(form.get("next") or "/")
-    if not nxt.startswith("/") or nxt.startswith("//"):
+    if not nxt.startswith("/") or nxt.startswith("//") or "\\" in nxt:
         nxt = "/"
     fresh = {"sid": new_session_id(), "user": user.name, "exp": int(time.time()) + SESSION_SECONDS}  # new sid: no fixation
     return wb.set_session(RedirectResponse(nxt, 303), fresh)
@@ -372,6 +372,14 @@ async def claim(request: Request, wb: Workbench, user: User) -> Response:
         raise _Forbidden(404, f"no call {call_id} in night {night.name}")
     if user.role == "lead" and user.team and row.team != user.team:
         raise _Forbidden(403, f"call {call_id} belongs to team {row.team}")
+    if not form.get("release"):
+        reviewers = {r.reviewer for r in wb.store.reviews_of_call(night.name, call_id) if r.source == "workbench"}
+        if row.calibration:  # two reviewers, each once
+            others = (reviewers | set(wb.store.claims(night.name).get(call_id, []))) - {user.name}
+            if user.name not in reviewers and len(others) >= 2:
+                raise _Forbidden(409, f"call {call_id} already has two reviewers ({', '.join(sorted(others))})")
+        elif user.role == "reviewer" and reviewers - {user.name}:
+            raise _Forbidden(409, f"call {call_id} was reviewed by {', '.join(sorted(reviewers))}; a lead may review it again")
     try:
         if form.get("release"):
             wb.store.release(night.name, call_id, user.name)
