@@ -463,3 +463,17 @@ def test_spoken_personal_numbers_are_replaced_by_a_tone(sample, tmp_path):
     assert part.status_code == 206 and part.content == r.content[100:300]  # the masked copy seeks too
     assert list((tmp_path / "cache").glob("*.wav"))  # made once, kept
     assert (copy / "audio" / "C002.wav").read_bytes() == (night / "audio" / "C002.wav").read_bytes()
+
+
+def test_a_night_scored_without_its_report_gets_the_same_queue(sample, tmp_path):
+    import shutil
+
+    night, db = sample
+    copy = tmp_path / "night"
+    shutil.copytree(night, copy)
+    (copy / "night.json").unlink()  # as `qc score --no-report` leaves it
+    app = create_app(ServeConfig(nights=[copy], db=db, audio_cache=tmp_path / "cache"))
+    assert list(app.state.workbench.nights) == [NIGHT]
+    c, _ = login(app, "rita")
+    order = re.findall(r'data-call="(\w+)"', c.get("/queue").text)
+    assert order[:5] == ["C004", "C003", "C006", "C005", "C002"] and len(order) == 6

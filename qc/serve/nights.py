@@ -57,6 +57,16 @@ def _rules_of(score: dict[str, Any]) -> set[str]:
     return {d["rule"] for item in score.get("items", []) for d in item.get("deductions", [])}
 
 
+def _night_of(results: list[CallResult]) -> str | None:
+    """The night (YYYY-MM-DD) from the calls' metadata, as ``qc report`` picks it."""
+    for r in results:
+        for key in ("night", "date", "start_time", "started_at"):
+            value = r.transcript.meta.get(key)
+            if value and re.match(r"\d{4}-\d{2}-\d{2}", str(value)):
+                return str(value)[:10]
+    return None
+
+
 class Night:
     """One served night folder."""
 
@@ -103,13 +113,13 @@ class Night:
 
     def _rows_from_results(self) -> None:
         from qc.queue import build_queue
-        from qc.report import _night_default, redact_result
+        from qc.report import redact_result
 
         try:
             results = load_call_results(self.dir)
         except ResultsError as e:
             raise NightError(str(e)) from None
-        self.name = _night_default(results) if results else self.dir.name
+        self.name = _night_of(results) or self.dir.name
         self.summary = {"night": self.name, "calls": len(results)}
         self.rows = {}
         for r in results:
