@@ -1,5 +1,7 @@
 """Time the workbench over a night of N scored calls (default 10,000): python bench/bench_serve.py [N] [--keep DIR].
 
+``--keep DIR`` keeps the built night in DIR, and a later run with the same DIR reuses it.
+
 Builds the night from the seven sample calls (scored from their true scripts) cloned N times with
 their own ids, agents and teams (about 12 KB of JSON per call), stores it in a history database
 with 1 in 4 calls already reviewed, then runs ``qc serve`` in its own process on localhost and
@@ -82,6 +84,20 @@ def build(n: int, tmp: Path) -> tuple[Path, Path, list[tuple[str, float]]]:
     return night, db, seeks
 
 
+def reuse(tmp: Path) -> tuple[Path, Path, list[tuple[str, float]]]:
+    from qc.results import iter_call_results
+
+    seeks = []
+    for r in iter_call_results(tmp / "night"):
+        for f in r.inspection.findings:
+            if f.evidence and f.evidence[0].start is not None and len(seeks) < 2000:
+                seeks.append((r.call_id, f.evidence[0].start))
+        if len(seeks) >= 2000:
+            break
+    print(f"reusing the night in {tmp}", flush=True)
+    return tmp / "night", tmp / "base" / "history.sqlite", seeks
+
+
 def pct(values: list[float]) -> str:
     values = sorted(values)
     p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
@@ -97,7 +113,10 @@ def main() -> None:
     tmp = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="bench_serve_"))
     tmp.mkdir(parents=True, exist_ok=True)
     try:
-        night, db, seeks = build(n, tmp)
+        if keep and (tmp / "night" / "night.json").exists():  # a night kept by an earlier --keep run
+            night, db, seeks = reuse(tmp)
+        else:
+            night, db, seeks = build(n, tmp)
         port = free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT), "QC_CACHE_DIR": str(tmp / "cache")}
         t0 = time.perf_counter()

@@ -270,21 +270,17 @@ async def queue_page(request: Request, wb: Workbench, user: User) -> Response:
         rows = [r for r in rows if _status(r.call_id, claims, reviewed, disputed) == f["status"]]
     page = max(1, int(p.get("page") or 1) if (p.get("page") or "1").isdigit() else 1)
     shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    queued = [r for r in night.queue if not r.calibration]
+    done = reviewed.keys()
     progress = {
-        "queued": len(queued), "reviewed": sum(1 for r in queued if r.call_id in reviewed),
-        "claimed": sum(1 for r in queued if claims.get(r.call_id) and r.call_id not in reviewed),
-        "calibration": sum(1 for r in night.queue if r.calibration),
-        "calibration_done": sum(1 for r in night.queue if r.calibration and r.call_id in reviewed),
+        "queued": len(night.queued_ids), "reviewed": len(night.queued_ids & done),
+        "claimed": len((night.queued_ids & claims.keys()) - done),
+        "calibration": len(night.calibration_ids), "calibration_done": len(night.calibration_ids & done),
     }
-    teams = sorted({r.team for r in night.rows.values()})
-    agents = sorted({r.agent_id for r in night.rows.values() if r.agent_id})
-    rules = sorted({c for r in night.rows.values() for c in r.rules})
     return wb.render(
         request, "queue.html.j2", _user=user, night=night, rows=shown, total=len(rows), page=page,
         pages=max(1, -(-len(rows) // PAGE_SIZE)), f=f, claims=claims, reviewed=reviewed, disputed=disputed,
-        progress=progress, teams=teams, agents=agents, rules=rules,
-        status_of=lambda cid: _status(cid, claims, reviewed, disputed), redact=redact_text,
+        progress=progress, teams=night.teams, agents=night.agents, rules=night.rules,
+        status_of=lambda cid: _status(cid, claims, reviewed, disputed),
     )
 
 

@@ -92,6 +92,11 @@ class Night:
         self.audio_roots = list(dict.fromkeys(roots))
         self.queue = sorted((r for r in self.rows.values() if r.queued or r.calibration),
                             key=lambda r: (r.calibration, r.rank if r.rank is not None else 0))
+        self.queued_ids = {r.call_id for r in self.queue if not r.calibration}
+        self.calibration_ids = {r.call_id for r in self.queue if r.calibration}
+        self.teams = sorted({r.team for r in self.rows.values()})
+        self.agents = sorted({r.agent_id for r in self.rows.values() if r.agent_id})
+        self.rules = sorted({c for r in self.rows.values() for c in r.rules})
 
     def _rows_from_report(self, data: dict[str, Any]) -> dict[str, CallRow]:
         rows: dict[str, CallRow] = {}

@@ -138,6 +138,7 @@ class ReviewStore:
     def __init__(self, path: str | Path, check_same_thread: bool = True):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._reviewed_cache: dict[str, tuple[int | None, dict[str, tuple[float, float, str]]]] = {}
         try:
             self.db = sqlite3.connect(str(self.path), timeout=30, check_same_thread=check_same_thread)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -293,12 +294,20 @@ class ReviewStore:
         return [self._review(r) for r in rows.fetchall()]
 
     def reviewed_calls(self, night: str) -> dict[str, tuple[float, float, str]]:
-        """``{call_id: (reviewed score, machine score, reviewer)}`` from each call's latest review."""
+        """``{call_id: (reviewed score, machine score, reviewer)}`` from each call's latest review.
+
+        Reviews are only ever appended, so the answer is kept until a review with a higher id appears.
+        """
+        (last,) = self.db.execute("SELECT MAX(id) FROM serve_reviews").fetchone()
+        cached = self._reviewed_cache.get(night)
+        if cached is not None and cached[0] == last:
+            return cached[1]
         rows = self.db.execute(
-            "SELECT call_id, reviewed_score, machine_score, reviewer FROM serve_reviews r WHERE night = ? AND id = "
-            "(SELECT MAX(id) FROM serve_reviews WHERE night = r.night AND call_id = r.call_id)", (night,)
+            "SELECT call_id, reviewed_score, machine_score, reviewer FROM serve_reviews WHERE night = ? ORDER BY id", (night,)
         )
-        return {c: (s, m, who) for c, s, m, who in rows}
+        out = {c: (s, m, who) for c, s, m, who in rows}  # later ids overwrite earlier ones
+        self._reviewed_cache[night] = (last, out)
+        return out
 
     def agent_reviews(self, agent_id: str) -> list[Review]:
         """Latest review of every reviewed call of one agent, newest night first."""
