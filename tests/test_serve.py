@@ -117,6 +117,15 @@ def test_wrong_password_and_forged_cookie_are_refused(app):
     assert c.get("/queue", follow_redirects=False).status_code == 303
 
 
+def test_logout_kills_the_session_cookie(app):
+    c, token = login(app, "rita")
+    stolen = c.cookies.get("qc_session")
+    assert c.post("/logout", data={"csrf": token}, follow_redirects=False).status_code == 303
+    thief = TestClient(app)
+    thief.cookies.set("qc_session", stolen)
+    assert thief.get("/queue", follow_redirects=False).status_code == 303  # back to the login page
+
+
 def test_csrf_is_refused(app):
     c, token = login(app, "rita")
     assert c.post("/claim", data={"night": NIGHT, "call_id": "C003"}).status_code == 403

@@ -141,6 +141,8 @@ class Workbench:
 
     def session(self, request: Request) -> dict[str, Any]:
         payload = unsign(request.cookies.get(COOKIE), self.secret)
+        if payload is not None and payload.get("user") and self.store.session_ended(str(payload.get("sid"))):
+            payload = None  # logged out: the old cookie is dead even if someone kept a copy
         if payload is None:
             payload = {"sid": new_session_id(), "exp": int(time.time()) + SESSION_SECONDS, "new": True}
         return payload
@@ -229,6 +231,8 @@ async def login_page(request: Request, wb: Workbench) -> Response:
 
 
 async def logout(request: Request, wb: Workbench, user: User) -> Response:
+    session = wb.session(request)
+    wb.store.end_session(str(session["sid"]), int(session.get("exp", time.time() + SESSION_SECONDS)))
     response = RedirectResponse("/login", 303)
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS serve_users (
     name TEXT PRIMARY KEY, role TEXT NOT NULL, team TEXT, agent_id TEXT, pw_hash TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS serve_logouts (sid TEXT PRIMARY KEY, expires INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS serve_claims (
     night TEXT NOT NULL, call_id TEXT NOT NULL, reviewer TEXT NOT NULL, claimed_at TEXT NOT NULL,
     PRIMARY KEY (night, call_id, reviewer)
@@ -201,6 +202,17 @@ class ReviewStore:
         row = self.db.execute("SELECT pw_hash FROM serve_users WHERE name = ?", (name,)).fetchone()
         ok = verify_password(password, row[0] if row else None)
         return self.user(name) if ok and row else None
+
+    def end_session(self, sid: str, expires: int) -> None:
+        """Refuse this session id from now on (logout); forgotten once the cookie would have expired anyway."""
+        import time
+
+        with self.db:
+            self.db.execute("DELETE FROM serve_logouts WHERE expires < ?", (int(time.time()),))
+            self.db.execute("INSERT OR REPLACE INTO serve_logouts VALUES (?, ?)", (sid, int(expires)))
+
+    def session_ended(self, sid: str) -> bool:
+        return self.db.execute("SELECT 1 FROM serve_logouts WHERE sid = ?", (sid,)).fetchone() is not None
 
     # --- claims ---
 
