@@ -24,7 +24,7 @@ _STOP = set("""
 的 了 是 我 你 他 她 它 们 我们 你们 他们 在 有 和 就 都 也 还 又 很 吗 呢 吧 啊 呀 哦 嗯 这 那 这个 那个 什么 怎么 为什么
 一个 一下 一直 没有 没 不 能 会 要 想 说 到 给 让 把 被 对 从 向 跟 与 及 或 但 而 如果 因为 所以 可以 已经 现在 今天 昨天
 自己 这样 那样 还是 就是 不是 请问 请 谢谢 你好 您好 客服 官方 问题 问 知道 时候 怎么办 一点 多 少 上 下 里 去 来 做 用 看 后 前
-http https cn com www 得 地 着 过 呵呵 哈哈 真的 真是 还有 以后 之后 然后 而且 这么 那么 怎样 如何 麻烦 帮 帮忙 回复 微博 吗 么 啦 嘛 哈 喂 您 好 是不是
+http https cn com www 得 地 着 过 呵呵 哈哈 真的 真是 还有 以后 之后 然后 而且 这么 那么 怎样 如何 麻烦 帮 帮忙 不了 回复 微博 吗 么 啦 嘛 哈 喂 您 好 是不是
 """.split())
 _WORD = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]*$")
 
@@ -58,7 +58,7 @@ def tokens(text: str) -> list[str]:
 
 def _tfidf(docs: list[list[str]], min_df: int) -> tuple[np.ndarray, list[str]]:
     df = Counter(w for d in docs for w in set(d))
-    vocab = sorted(w for w, c in df.items() if c >= min_df and c <= 0.5 * len(docs))
+    vocab = sorted(w for w, c in df.items() if c >= min_df and c <= 0.9 * len(docs))
     index = {w: i for i, w in enumerate(vocab)}
     x = np.zeros((len(docs), len(vocab)), dtype=np.float32)
     for r, d in enumerate(docs):
