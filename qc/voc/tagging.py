@@ -27,6 +27,8 @@ TRIGGER_TURNS = 2
 _REPOST = re.compile(r"//\s*@.*$", re.S)
 _HANDLE = re.compile(r"(回复)?@[\w\-·]+[:：]?")
 _PLACE = re.compile(r"我在[:：]\S*$|\S+·\S+\.\.\.$")
+_MARKERS = ("@", "//", "http", "秒拍", "网页链接", "[", "我在", "·")  # lines without any of these need no cleaning
+_ATTACHMENT = re.compile(r"https?://\S+|秒拍视频|O网页链接|\[[^\[\]]{1,6}\]")  # links, video/page cards, [emoji]
 # Lines that open a call without saying anything yet: greetings, acknowledgements, identity answers.
 _FILLER = re.compile(r"(喂|你好|您好|哈喽|hello|hi|嗯|啊|哦|噢|呃|额|对的|对|是的|是|好的|好|行|可以|谢谢|没有|在吗|有人吗|请问|客服|那个|就是|我|一下|了|的|吧|呢|呀|\d)")
 _SENT = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
@@ -45,8 +47,11 @@ _RESOLVED_CUES = (
 @lru_cache(maxsize=8192)
 def clean_text(text: str) -> str:
     """A customer line without chat addressing (@handles, quoted reposts, check-in places)."""
+    if not any(c in text for c in _MARKERS):
+        return text.strip(" ,，:：")
     text = _REPOST.sub("", text)
     text = _HANDLE.sub(" ", text)
+    text = _ATTACHMENT.sub(" ", text)
     text = _PLACE.sub("", text.strip())
     return re.sub(r"\s+", " ", text).strip(" ,，:：")
 
@@ -162,13 +167,23 @@ def _view(transcript: Transcript, keep_agent: bool) -> tuple[Transcript, list[in
     return dataclasses.replace(transcript, utterances=us), index
 
 
-def tag_call(transcript: Transcript, taxonomy: Taxonomy, emotion: CallEmotion | None = None) -> CallVoc:
+def _prefilter(taxonomy: Taxonomy) -> Any:
+    pf = taxonomy.__dict__.get("_prefilter")
+    if pf is None:
+        from qc.voc.prefilter import Prefilter
+
+        pf = taxonomy.__dict__["_prefilter"] = Prefilter([t for t in taxonomy if t.enabled])
+    return pf
+
+
+def tag_call(transcript: Transcript, taxonomy: Taxonomy, emotion: CallEmotion | None = None, prefilter: bool = True) -> CallVoc:
     """Tags, reason for calling and resolution state of one call.
 
     Args:
         transcript: the call (audio with times, or a chat / ticket without).
         taxonomy: from :func:`qc.voc.load_taxonomy`.
         emotion: the emotion stage's result, for the resolution state (optional).
+        prefilter: skip tags none of whose phrases occur (:mod:`qc.voc.prefilter`; same result, faster).
 
     Returns:
         A :class:`~qc.voc.model.CallVoc`; each tag carries the customer's line that earned it.
@@ -197,9 +212,26 @@ def tag_call(transcript: Transcript, taxonomy: Taxonomy, emotion: CallEmotion | 
             got = contexts[scope] = (CallContext(sub, emo), [index[k] for k in keep])
         return got
 
+    pf = _prefilter(taxonomy) if prefilter else None
+    present: dict[str, tuple[set[str], set[str]]] = {}
+
+    def could_match(tag: Any) -> bool:
+        if pf is None:
+            return True
+        got = present.get(tag.scope)
+        if got is None:
+            ctx = context(tag.scope)[0]
+            lines = None
+            if pf.uses_sound:
+                from qc.rules.conditions.text import _pinyin_line_of
+
+                lines = [_pinyin_line_of(t, False)[0] for t in ctx.texts]
+            got = present[tag.scope] = pf.present(ctx.texts, lines)
+        return pf.could_match(tag.code, got)
+
     hits: list[TagHit] = []
     for tag in taxonomy:
-        if not tag.enabled:
+        if not tag.enabled or not could_match(tag):
             continue
         ctx, where = context(tag.scope)
         try:

@@ -24,7 +24,7 @@ _STOP = set("""
 的 了 是 我 你 他 她 它 们 我们 你们 他们 在 有 和 就 都 也 还 又 很 吗 呢 吧 啊 呀 哦 嗯 这 那 这个 那个 什么 怎么 为什么
 一个 一下 一直 没有 没 不 能 会 要 想 说 到 给 让 把 被 对 从 向 跟 与 及 或 但 而 如果 因为 所以 可以 已经 现在 今天 昨天
 自己 这样 那样 还是 就是 不是 请问 请 谢谢 你好 您好 客服 官方 问题 问 知道 时候 怎么办 一点 多 少 上 下 里 去 来 做 用 看 后 前
-http https cn com www 得 地 着 过 呵呵 哈哈 真的 真是 还有 以后 之后 然后 而且 这么 那么 怎样 如何 麻烦 帮 帮忙 不了 回复 微博 吗 么 啦 嘛 哈 喂 您 好 是不是
+http https cn com www 情况 告诉 结果 出现 显示 解决 无法 支持 希望 感觉 觉得 发现 需要 回来 不要 时间 东西 事情 得 地 着 过 呵呵 哈哈 真的 真是 还有 以后 之后 然后 而且 这么 那么 怎样 如何 麻烦 帮 帮忙 不了 回复 微博 吗 么 啦 嘛 哈 喂 您 好 是不是
 """.split())
 _WORD = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]*$")
 
@@ -50,10 +50,19 @@ def _jieba():
     return jieba
 
 
+#: jieba part-of-speech tags kept: nouns, verbs, verbal nouns, English words (topics are things and
+#: actions; pronouns, adverbs, conjunctions, time words and numbers only blur them).
+_KEEP_POS = ("n", "v", "eng")
+_DROP_POS = ("vshi", "vyou", "vf", "nr")  # 是/有, direction verbs, person names (@handles, 老罗, 小沃)
+
+
 def tokens(text: str) -> list[str]:
-    """Content words of a sentence: jieba words of two or more characters, stop words and numbers dropped."""
-    jb = _jieba()
-    return [w for w in (x.strip() for x in jb.lcut(text)) if len(w) >= 2 and w not in _STOP and _WORD.match(w)]
+    """Content words of a sentence: jieba nouns and verbs of two or more characters, stop words dropped."""
+    _jieba()
+    from jieba import posseg
+
+    return [w for w, flag in ((p.word.strip(), p.flag) for p in posseg.lcut(text))
+            if len(w) >= 2 and flag.startswith(_KEEP_POS) and flag not in _DROP_POS and w not in _STOP and _WORD.match(w)]
 
 
 def _tfidf(docs: list[list[str]], min_df: int) -> tuple[np.ndarray, list[str]]:
