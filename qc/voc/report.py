@@ -242,7 +242,7 @@ def _tag_bars(rows: list[dict[str, Any]], width: int = 640) -> str:
 def _share_trend(points: list[tuple[str, float]], width: int = 300, height: int = 90) -> str:
     if not points:
         return ""
-    left, bottom, plot_w, plot_h = 30, height - 18, width - 40, height - 28
+    left, bottom, plot_w, plot_h = 44, height - 18, width - 54, height - 28
     top = max(v for _, v in points) or 1.0
     body = [f'<line x1="{left}" y1="{bottom}" x2="{left + plot_w}" y2="{bottom}" stroke="#888"/>',
             f'<text x="{left - 3}" y="{bottom - plot_h + 4}" text-anchor="end">{top:.1f}%</text>']
@@ -306,7 +306,7 @@ def _render(summary, tag_rows, dept_rows, spikes, dept_spikes, items, topics, te
         css=css, s=summary, tags=tag_rows, depts=dept_rows, spikes=spikes, dept_spikes=dept_spikes, items=items, topics=topics,
         teams=team_rows, top_codes=top_codes, tag_labels={c: t.label for c, t in tags.items()}, call_pages=call_pages,
         chart_tags=_tag_bars(tag_rows), chart_depts=pareto_chart([(d["department"], d["calls"]) for d in dept_rows if d["calls"]], unit="通"),
-        chart_quadrant=_quadrant(tag_rows, overall), trends={r["code"]: _share_trend(r["trend"]) for r in tag_rows if r["count"] or r["spike"]},
+        chart_quadrant=_quadrant(tag_rows, overall) if any(r["dissatisfied"] for r in tag_rows) else "", trends={r["code"]: _share_trend(r["trend"]) for r in tag_rows if r["count"] or r["spike"]},
         untagged=[v for v in vocs if not v.tags][:20],
     )
 
