@@ -264,3 +264,28 @@ def test_the_prefilter_never_changes_a_tag(tax):
     assert needs["NET02"] is not None and " xin hao " not in needs["NET02"].sound
     assert " xin hao " in needs["NET01"].sound  # matched by sound: 信号 heard as 信好
     assert needs["HOW01"] is None  # a regex: always run
+
+
+def test_cli_tag_trend_and_add(tmp_path, tax):
+    from cli import app
+
+    from qc.transcript import save_transcript
+
+    call = _call("t1", ("agent", "您好，请问有什么可以帮您？"), ("customer", "我家宽带又断网了。"), ("agent", "马上报修。"), timed=True)
+    save_transcript(call, tmp_path / "t1.json")
+    runner = CliRunner()
+    res = runner.invoke(app, ["voc", "tag", str(tmp_path / "t1.json")])
+    assert res.exit_code == 0 and res.output.startswith("t1\tNET02\t网络运维部") and "[00:04] “我家宽带又断网了。”" in res.output
+    rng = random.Random(5)
+    db = tmp_path / "h.sqlite"
+    for i, day in enumerate(_nights(10)):
+        (tmp_path / day).mkdir()
+        write_voc_report(_night(day, {"BILL01": 6, "NET02": 5 if i != 9 else 24, None: 5}, rng), tmp_path / day, day, db=db, taxonomy=tax)
+    res = runner.invoke(app, ["voc", "trend", "--db", str(db), "--last", "3"])
+    assert res.exit_code == 0 and "NET02" in res.output and "*" in res.output, res.output
+    res = runner.invoke(app, ["voc", "add", "BILL01", "账单模板改版后的多扣费", "--night", "2026-01-10", "--db", str(db), "-t", str(ROOT / "voc")])
+    assert res.exit_code == 0 and "计费中心" in res.output
+    res = runner.invoke(app, ["voc", "add", "BILL1", "x", "--db", str(db), "-t", str(ROOT / "voc")])
+    assert res.exit_code == 2 and "did you mean 'BILL01'" in res.output
+    res = runner.invoke(app, ["voc", "list", "--department", "计费中心", "--db", str(db)])
+    assert "账单模板改版后的多扣费" in res.output and "宽带" not in res.output
