@@ -257,12 +257,13 @@ def test_the_prefilter_never_changes_a_tag(tax):
     from qc.voc.prefilter import need_of
 
     cases = [c.transcript for t in tax for c in t.tests]
-    cases.append(_call("pf", ("customer", "家里手机信好一直不好，套參也太贵"), ("agent", "好的"), ("customer", "你们态度太差，一直推诿")))
+    cases.append(_call("pf", ("customer", "家里手机信好差，套參也太贵"), ("agent", "好的"), ("customer", "你们态度太差，一直推诿")))
     for call in cases:
         assert tag_call(call, tax).codes == tag_call(call, tax, prefilter=False).codes, call.call_id
     needs = {t.code: need_of(t.match) for t in tax}
-    assert needs["NET02"] is not None and " xin hao " not in needs["NET02"].sound
-    assert " xin hao " in needs["NET01"].sound  # matched by sound: 信号 heard as 信好
+    assert needs["NET02"] is not None and " xin hao cha " not in needs["NET02"].sound
+    assert " xin hao cha " in needs["NET01"].sound  # matched by sound: 信号差 heard as 信好差
+    assert " xin hao " not in needs["NET01"].sound  # two characters: only as written
     assert needs["HOW01"] is None  # a regex: always run
 
 
