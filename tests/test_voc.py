@@ -290,3 +290,14 @@ def test_cli_tag_trend_and_add(tmp_path, tax):
     assert res.exit_code == 2 and "did you mean 'BILL01'" in res.output
     res = runner.invoke(app, ["voc", "list", "--department", "计费中心", "--db", str(db)])
     assert "账单模板改版后的多扣费" in res.output and "宽带" not in res.output
+
+
+def test_tags_that_read_the_agent_or_the_emotion_stage():
+    """``in: call`` reads agent lines; a ``sentiment`` condition reads the CallEmotion of the lines it sees."""
+    scopes = load_taxonomy(Path(__file__).parent / "data" / "voc_scopes" / "scopes.yaml")
+    assert scopes.reads_agent
+    results = run_tag_tests(scopes)
+    assert len(results) == 4 and all(r.ok for r in results), [str(r) for r in results]
+    call = _call("s1", ("agent", "您好"), ("customer", "我家宽带坏了"), ("agent", "明天给您回电"))
+    v = tag_call(call, scopes)
+    assert v.codes == ["AGNT01"] and v.tags[0].evidence.utterance == 2 and v.tags[0].evidence.role == "agent"
