@@ -89,8 +89,13 @@ class Prefilter:
 
     def __init__(self, tags: list[Any]):
         self.needs = {t.code: need_of(t.match) for t in tags}
-        text = set().union(*(n.text for n in self.needs.values() if n is not None)) if self.needs else set()
-        sound = set().union(*(n.sound for n in self.needs.values() if n is not None)) if self.needs else set()
+        # a top-level any: runs only the children that could hit (the union of the others' hits is empty)
+        self.children = {t.code: [(c, need_of(c)) for c in t.match.params["conditions"]]
+                         for t in tags if t.match.type.name == "any"}
+        every = [n for n in self.needs.values() if n is not None]
+        every += [n for kids in self.children.values() for _, n in kids if n is not None]
+        text = set().union(*(n.text for n in every)) if every else set()
+        sound = set().union(*(n.sound for n in every)) if every else set()
         self._text = _index(text, lambda w: w[0])
         self._sound = _index(sound, lambda w: w.split()[0])
         self.uses_sound = bool(sound)
@@ -108,8 +113,26 @@ class Prefilter:
         return found_text, found_sound
 
     def could_match(self, code: str, present: tuple[set[str], set[str]]) -> bool:
-        need = self.needs.get(code)
+        return self._possible(self.needs.get(code), present)
+
+    @staticmethod
+    def _possible(need: Need | None, present: tuple[set[str], set[str]]) -> bool:
         if need is None:
             return True
         text, sound = present
         return not need.text.isdisjoint(text) or not need.sound.isdisjoint(sound)
+
+    def condition(self, tag: Any, present: tuple[set[str], set[str]]) -> Cond | None:
+        """The condition to run for ``tag`` on text with these phrases: None when it cannot hit, else
+        its own condition, or for a top-level ``any`` one holding only the children that could hit."""
+        if not self.could_match(tag.code, present):
+            return None
+        children = self.children.get(tag.code)
+        if children is None:
+            return tag.match
+        keep = [c for c, need in children if self._possible(need, present)]
+        if not keep:
+            return None
+        if len(keep) == len(children):
+            return tag.match
+        return Cond(tag.match.type, {**tag.match.params, "conditions": keep}, tag.match.where)

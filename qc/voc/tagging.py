@@ -215,9 +215,9 @@ def tag_call(transcript: Transcript, taxonomy: Taxonomy, emotion: CallEmotion | 
     pf = _prefilter(taxonomy) if prefilter else None
     present: dict[str, tuple[set[str], set[str]]] = {}
 
-    def could_match(tag: Any) -> bool:
+    def condition(tag: Any) -> Any:
         if pf is None:
-            return True
+            return tag.match
         got = present.get(tag.scope)
         if got is None:
             ctx = context(tag.scope)[0]
@@ -227,15 +227,16 @@ def tag_call(transcript: Transcript, taxonomy: Taxonomy, emotion: CallEmotion | 
 
                 lines = [_pinyin_line_of(t, False)[0] for t in ctx.texts]
             got = present[tag.scope] = pf.present(ctx.texts, lines)
-        return pf.could_match(tag.code, got)
+        return pf.condition(tag, got)
 
     hits: list[TagHit] = []
     for tag in taxonomy:
-        if not tag.enabled or not could_match(tag):
+        cond = condition(tag) if tag.enabled else None
+        if cond is None:
             continue
         ctx, where = context(tag.scope)
         try:
-            found = tag.match.run(ctx, ctx.all)
+            found = cond.run(ctx, ctx.all)
         except NotApplicable:
             continue
         if not found:
