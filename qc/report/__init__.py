@@ -73,6 +73,7 @@ class ReportOptions:
     #: calls the night could not score, as ``(call_id, source file, error)``: listed on the night
     #: page, in night.xlsx and night.json
     failures: list[tuple[str, str, str]] = field(default_factory=list)
+    voc: str | Path | bool | None = None  # VOC taxonomy for voc.html (None: voc/ or the shipped one; False: no VOC page)
 
 
 @dataclass
@@ -87,6 +88,7 @@ class NightReport:
     precision: list[RulePrecision] = field(default_factory=list)
     repeats: dict[str, Contact] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    voc: Any = None  # qc.voc.report.VocReport when the VOC page was written
 
 
 def page_name(key: str) -> str:
@@ -444,6 +446,20 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
     })
     written.append(out / "night.json")
 
+    voc = None
+    if opts.voc is not False:  # the voice-of-the-customer page (qc.voc); a broken taxonomy costs the page, not the night
+        from qc.voc.report import write_voc_report
+        from qc.voc.taxonomy import TaxonomyError
+
+        try:
+            voc = write_voc_report(shown, out, night, db=opts.db, taxonomy=None if opts.voc in (None, True) else opts.voc,
+                                   team_of=team_of, repeats=set(repeats), call_pages=opts.call_pages)
+            written += voc.files
+        except TaxonomyError as e:
+            import logging
+
+            logging.getLogger(__name__).error("no VOC page: %d problem(s) in the taxonomy:\n%s", len(e.errors), e)
+
     css = env.get_template("style.css.j2").render()
     index = out / "index.html"
     write_text_atomic(index, env.get_template("night.html.j2").render(
@@ -451,7 +467,7 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
         queue_total=summary["queued"], calibration=[q for q in queue if q.calibration], cards=cards, teams=team_rows,
         pareto=pareto_rows[:20], precision=precision, repeats=[(k, v, by_id[k]) for k, v in sorted(repeats.items())],
         repeat_complaints=repeat_complaints, priority_points=PRIORITY_POINTS, complaint_points=COMPLAINT_POINTS,
-        fcr_target=FCR_TARGET, call_pages=opts.call_pages, failures=failures,
+        fcr_target=FCR_TARGET, call_pages=opts.call_pages, failures=failures, voc_page=voc.page.name if voc else None,
         chart_hist=charts.histogram(scores, pass_line), chart_pareto=charts.pareto([(x["rule"], x["points"]) for x in pareto_rows]),
         chart_teams=charts.bars([(t["team"], t["mean"]) for t in team_rows], target=pass_line),
     ))
@@ -492,4 +508,4 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
                 repeat=repeats.get(r.call_id), verdicts=verdicts.get(r.call_id, {}), team=team_of(r),
                 notes=notes_by_call.get(r.call_id, {}),
             ))
-    return NightReport(out, night, index, queue, cards, precision, repeats, written)
+    return NightReport(out, night, index, queue, cards, precision, repeats, written, voc)
