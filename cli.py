@@ -485,7 +485,7 @@ app.add_typer(users_app, name="users")
 def users_add(
     name: str = typer.Argument(..., help="Login name (no spaces)."),
     role: str = typer.Option(..., "--role", help="reviewer, lead, agent or admin."),
-    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="History database the workbench serves."),
+    db: Optional[Path] = typer.Option(None, "--db", help=f"History database the workbench serves ({DB_HELP})."),
     team: Optional[str] = typer.Option(None, "--team", help="A lead's team (班组): they see that team only."),
     agent_id: Optional[str] = typer.Option(None, "--agent-id", help="An agent's 工号 (default: the login name)."),
     password: str = typer.Option(..., "--password", prompt=True, hide_input=True, confirmation_prompt=True,
@@ -493,6 +493,7 @@ def users_add(
     replace: bool = typer.Option(False, "--replace", help="Change an existing user's role, team or password."),
 ) -> None:
     """Add a workbench user; the password is stored as a scrypt hash."""
+    db = _db(db)
     from qc.serve.store import ReviewStore, StoreError
 
     try:
@@ -506,8 +507,9 @@ def users_add(
 
 
 @users_app.command("list")
-def users_list(db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="History database.")) -> None:
+def users_list(db: Optional[Path] = typer.Option(None, "--db", help=f"History database ({DB_HELP}).")) -> None:
     """List workbench users and their roles."""
+    db = _db(db)
     from qc.serve.store import ReviewStore
 
     with ReviewStore(db) as store:
@@ -518,7 +520,7 @@ def users_list(db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="History d
 @app.command("serve")
 def serve(
     nights: List[Path] = typer.Argument(..., help="Night folders (what qc score --out wrote: calls/*.json, night.json)."),
-    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="History database: users, claims, reviews, disputes live here too."),
+    db: Optional[Path] = typer.Option(None, "--db", help=f"History database: users, claims, reviews, disputes live here too ({DB_HELP})."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this machine only)."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
     scorecard: Optional[Path] = typer.Option(None, "--scorecard", help="Scorecard for reviewed scores (default: scorecards/default.yaml)."),
@@ -526,6 +528,7 @@ def serve(
     secure_cookies: bool = typer.Option(False, "--secure-cookies", help="Mark cookies Secure (when behind an HTTPS proxy)."),
 ) -> None:
     """Run the reviewer workbench: queue, call review with audio, disputes, calibration."""
+    db = _db(db)
     try:
         import uvicorn
 
@@ -638,9 +641,10 @@ def voc_tag(
         raise typer.Exit(2)
 
 
-def _voc_store(db: Path):
+def _voc_store(db: Optional[Path]):
     from qc.voc.store import VocStore
 
+    db = _db(db)
     if not db.exists():
         _fail(f"{db}: no history database; run qc score / qc report --db {db} first")
     return VocStore(db)
@@ -648,7 +652,7 @@ def _voc_store(db: Path):
 
 @voc_app.command("list")
 def voc_list(
-    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="History database written by qc report."),
+    db: Optional[Path] = typer.Option(None, "--db", help=f"History database written by qc report ({DB_HELP})."),
     all_: bool = typer.Option(False, "--all", help="Closed items (完结 / 不采纳) too."),
     department: Optional[str] = typer.Option(None, "--department", "-d", help="Only this department's items."),
 ) -> None:
@@ -667,7 +671,7 @@ def voc_update(
     status: Optional[str] = typer.Option(None, "--status", "-s", help="待办 / 已采纳 / 完结 / 不采纳."),
     note: Optional[str] = typer.Option(None, "--note", "-n", help="What the department decided or did."),
     department: Optional[str] = typer.Option(None, "--department", "-d", help="Re-assign to this department."),
-    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="History database."),
+    db: Optional[Path] = typer.Option(None, "--db", help=f"History database ({DB_HELP})."),
 ) -> None:
     """Update an item's status, note or department (the change is logged; closed items leave the report)."""
     from qc.voc.store import VocStoreError
@@ -689,7 +693,7 @@ def voc_add(
     night: Optional[str] = typer.Option(None, "--night", help="Night YYYY-MM-DD (default: today)."),
     note: str = typer.Option("", "--note", "-n", help="A first note."),
     taxonomy: Optional[Path] = typer.Option(None, "--taxonomy", "-t", help="Taxonomy (default: ./voc or the shipped one)."),
-    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="History database."),
+    db: Optional[Path] = typer.Option(None, "--db", help=f"History database ({DB_HELP})."),
 ) -> None:
     """Raise a tag issue by hand (a spike raises one itself), assigned to the tag's department as 待办."""
     from datetime import date
@@ -713,7 +717,7 @@ def voc_add(
 
 @voc_app.command("trend")
 def voc_trend(
-    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="History database written by qc report."),
+    db: Optional[Path] = typer.Option(None, "--db", help=f"History database written by qc report ({DB_HELP})."),
     by: str = typer.Option("tag", "--by", help="tag or department."),
     weeks: bool = typer.Option(False, "--weeks", help="Sum nights into ISO weeks."),
     last: int = typer.Option(14, "--last", help="Show this many nights (or weeks)."),
@@ -726,6 +730,7 @@ def voc_trend(
 
     if by not in ("tag", "department"):
         _fail(f"--by {by!r}: use tag or department")
+    db = _db(db)
     with _voc_store(db) as store:
         calls = dict(store.nights())
         series = store.tag_counts() if by == "tag" else store.department_counts()
