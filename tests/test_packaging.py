@@ -49,7 +49,7 @@ def _build_wheel(tmp: Path) -> Path:
     src.mkdir()
     for name in ("pyproject.toml", "README.md", "cli.py"):
         shutil.copy2(ROOT / name, src / name)
-    for name in ("qc", "rules", "scorecards"):
+    for name in ("qc", "rules", "scorecards", "voc"):
         shutil.copytree(ROOT / name, src / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index", ".", "-w", str(tmp / "dist")],
@@ -88,7 +88,8 @@ def test_the_wheel_holds_the_package_only_with_the_defaults_as_data(installed):
         top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
         assert top == {"qc"}, top  # no stray top-level cli.py
         assert "qc/cli.py" in names
-        for folder, source in (("qc/defaults/rules", ROOT / "rules"), ("qc/defaults/scorecards", ROOT / "scorecards")):
+        for folder, source in (("qc/defaults/rules", ROOT / "rules"), ("qc/defaults/scorecards", ROOT / "scorecards"),
+                               ("qc/defaults/voc", ROOT / "voc")):
             shipped = {n.rsplit("/", 1)[1]: z.read(n) for n in names if n.startswith(folder + "/")}
             assert shipped == _yaml_files(source), folder
         entry_points = z.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
@@ -106,6 +107,7 @@ def test_the_installed_qc_scores_and_finds_its_history_from_an_empty_folder(inst
     assert night.returncode == 0, night.stderr
     assert "7 scored" in night.stdout + night.stderr
     assert (work / "night" / "index.html").is_file()
+    assert (work / "night" / "voc.html").is_file()  # the shipped starter VOC taxonomy came with the wheel
     assert (tmp / "data" / "qc" / "history.sqlite").is_file()  # the documented default, not ./history.sqlite
     assert not (work / "history.sqlite").exists()
 

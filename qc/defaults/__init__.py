@@ -1,8 +1,8 @@
-"""The shipped rule set and default scorecard, found through the package.
+"""The shipped rule set, default scorecard and VOC taxonomy, found through the package.
 
 The source tree keeps one editable copy of each at its top level (``rules/``,
-``scorecards/default.yaml``); ``qc/defaults/rules`` and ``qc/defaults/scorecards`` are links to
-them, so a wheel built from the checkout carries real copies as package data and an installed
+``scorecards/default.yaml``, ``voc/``); ``qc/defaults/rules``, ``qc/defaults/scorecards`` and
+``qc/defaults/voc`` are links to them, so a wheel built from the checkout carries real copies as package data and an installed
 ``qc`` finds them from any working folder. The links need a checkout with symlinks (git's default
 on Linux and macOS).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-__all__ = ["rules_path", "scorecard_path"]
+__all__ = ["rules_path", "scorecard_path", "voc_path"]
 
 
 def _shipped(name: str) -> Path:
@@ -30,3 +30,8 @@ def rules_path() -> Path:
 def scorecard_path() -> Path:
     """The shipped default scorecard (``scorecards/default.yaml`` in the source tree)."""
     return _shipped("scorecards/default.yaml")
+
+
+def voc_path() -> Path:
+    """The folder of the shipped starter VOC taxonomy (``voc/`` in the source tree)."""
+    return _shipped("voc")

@@ -112,7 +112,9 @@ def default_taxonomy_path() -> Path:
     here = Path("voc")
     if here.is_dir() and any(here.glob("*.y*ml")):
         return here
-    return Path(__file__).resolve().parent.parent.parent / "voc"
+    from qc.defaults import voc_path
+
+    return voc_path()
 
 
 def check_taxonomy(path: str | Path) -> tuple[Taxonomy, list[YamlError]]:
