@@ -519,7 +519,7 @@ def score_night(
     *,
     meta: str | Path | None = None,
     pattern: str | None = None,
-    rules: str | Path = "rules/",
+    rules: str | Path | None = None,
     scorecard: str | Path | None = None,
     workers: int | None = None,
     threads: int | None = None,
@@ -543,7 +543,7 @@ def score_night(
         meta: calls.csv with call_id, agent_id, team, started_at, ... (see :mod:`qc.ingest`);
             default: a ``calls.csv`` at the top of the input folder.
         pattern: filename pattern such as ``{agent_id}_{call_id}.wav`` when there is no calls.csv.
-        rules: rule file or folder.
+        rules: rule file or folder (default: the shipped rules, :func:`qc.defaults.rules_path`).
         scorecard: scorecard YAML (default: the shipped ``scorecards/default.yaml``).
         workers: worker processes (local) or actors (Ray); each holds one Whisper model. Default:
             one per core of this machine, no more than there are calls to score (see
@@ -680,7 +680,7 @@ def _config(rules, scorecard, backend, model, channel_map, asr_options, cache_di
     except ValueError as e:
         raise UsageError(str(e)) from None
     return PipelineConfig(
-        rules=str(rules),
+        rules=str(rules) if rules is not None else "",
         scorecard=str(scorecard) if scorecard else None,
         backend=backend,
         model=model,
