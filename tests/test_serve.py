@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import shutil
 import sqlite3
 
 import pytest
@@ -373,7 +374,7 @@ def test_cohen_kappa():
     assert cohen_kappa(pairs) == pytest.approx(0.5)
 
 
-def test_verdicts_export_reads_back_into_qc_review_import_and_the_workbench(app, tmp_path):
+def test_verdicts_export_reads_back_into_qc_review_import_and_the_workbench(app, sample, tmp_path):
     from cli import app as cli_app
 
     c, token = login(app, "rita")
@@ -384,7 +385,9 @@ def test_verdicts_export_reads_back_into_qc_review_import_and_the_workbench(app,
     assert lines[0].startswith("call_id,rule,verdict,note") and len(lines) == 3  # unsure is left out
     path = tmp_path / "verdicts.csv"
     path.write_text(csv_text, encoding="utf-8")
-    res = CliRunner().invoke(cli_app, ["review", "import", str(path), "--db", str(tmp_path / "other.sqlite")])
+    other = tmp_path / "other.sqlite"  # another copy of the night's history: qc review import needs its calls stored
+    shutil.copyfile(sample[1], other)
+    res = CliRunner().invoke(cli_app, ["review", "import", str(path), "--db", str(other)])
     assert res.exit_code == 0 and "2 verdicts" in res.output, res.output
     lena, lt = login(app, "lena")
     flipped = csv_text.replace("C002,IDEN01,confirmed", "C002,IDEN01,false_positive")
