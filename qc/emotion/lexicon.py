@@ -2,7 +2,7 @@
 
 Each list is plain data so a reviewer can read (and a team can extend) it. Cue words are
 matched on the text; the risk and agent-temper cues are also matched on toneless pinyin so an
-ASR homophone (工信部 heard as 公信不) still fires.
+ASR homophone (工信部 heard as 公信不) still fires (risk cues only on word boundaries).
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ __all__ = [
     "INTENSIFIERS",
     "QUESTION_MARKERS",
     "RISK_CUES",
+    "RISK_HANDLES",
+    "RISK_UNLESS_IN",
+    "RISK_SOUND",
     "COMPLAINT_TYPES",
     "SERIOUS_QUALITY",
 ]
@@ -89,31 +92,81 @@ INTENSIFIERS: tuple[str, ...] = (
 
 QUESTION_MARKERS: tuple[str, ...] = ("吗", "呢", "么", "请问", "是否", "是不是", "能不能", "可不可以", "有没有", "多少", "什么时候", "哪")
 
-# Risk flags: kind -> cue words. Cues of three or more characters are also matched by pinyin.
+# Risk flags. One definition serves both the emotion stage (CallEmotion.risks) and the rules
+# (rules/risk.yaml: `type: risk_cue, kind: ...`). For each kind:
+#   RISK_CUES        phrases said in the text (matched on normalised text: simplified, no punctuation,
+#                    Chinese numerals as digits; digit cues never match inside a longer number);
+#   RISK_HANDLES     words that make an @account (a tagged Weibo/Douyin account) one of this kind;
+#   RISK_UNLESS_IN   longer phrases in which a cue is not a threat (警告你们 holds 告你们).
+# Cues in RISK_SOUND are also matched by toneless pinyin (ASR homophones: 工信部 heard as 公信不),
+# but only when the sound-alike span starts and ends on jieba word boundaries and is not itself a
+# dictionary word (so 转发原 is not 法院, 还没起床 not 煤气, 重度 not 中毒).
 RISK_CUES: dict[str, tuple[str, ...]] = {
     "media": (
-        "曝光", "找媒体", "联系媒体", "告诉媒体", "让媒体", "媒体报道", "媒体曝光", "记者", "电视台", "报社", "新闻", "发微博", "发到网上", "发网上", "上网曝光",
-        "抖音", "头条", "朋友圈", "315晚会", "三一五晚会", "焦点访谈", "微博上", "网上曝光", "找媒体",
+        "曝光", "暴光", "找媒体", "联系媒体", "告诉媒体", "让媒体", "上媒体", "媒体上", "媒体报道", "找记者", "叫记者",
+        "记者", "电视台", "报社", "上电视", "上新闻", "上头条", "上热搜", "要发微博", "去发微博", "就发微博",
+        "多发微博", "发微博曝光", "在微博投诉", "微博上投诉", "发到微博", "发到网上", "发网上",
+        "放到网上", "挂到网上", "挂网上", "贴到网上", "要发朋友圈", "就发朋友圈", "发到朋友圈", "要发抖音", "发到抖音",
+        "让大家看看", "让大家都知道", "让大家知道", "让所有人知道", "让更多人知道", "让别人知道", "公之于众",
+        "求扩散", "帮我扩散", "帮忙扩散", "扩散出去", "转发扩散", "求转发", "帮忙转发", "帮我转发", "大家转发",
+        "转发出去", "关注转发", "评理转发", "劝告大家", "劝阻", "好好宣传", "315晚会", "315曝光", "曝光台", "焦点访谈",
+        "黑猫投诉", "爆料", "人民日报", "人民网", "新华社", "央视", "cctv", "新京报", "澎湃新闻", "南方都市报",
+        "头条新闻", "新浪新闻", "法制晚报", "北京晚报", "消费者报道", "中国消费者报", "消费者日报",
     ),
     "regulator": (
-        "12315", "一二三一五", "幺二三幺五", "12300", "工信部", "工业和信息化部", "消协", "消费者协会",
-        "银保监", "银保监会", "银监会", "保监会", "证监会", "人民银行", "市场监管", "市场监督管理",
-        "工商局", "通信管理局", "通管局", "12345", "市长热线", "物价局", "监管部门", "有关部门",
+        "12315", "12345", "12300", "12321", "工信部", "工业和信息化部", "信息产业部", "部长信箱", "局长邮箱",
+        "消协", "消费者协会", "消保委", "消委会", "消费者委员会", "银保监", "银监会", "保监会", "证监会", "金融监管",
+        "人民银行", "市场监管", "市场监督管理", "工商局", "工商部门", "工商行政", "到工商", "找工商", "通信管理局",
+        "通管局", "电信管理局", "民航局", "物价局", "市长热线", "监管部门", "有关部门管理",
     ),
     "lawyer": (
-        "律师", "起诉", "法院", "打官司", "诉讼", "法律途径", "法律责任", "告你们", "告到", "仲裁",
-        "律师函", "上法庭",
+        "律师", "律师函", "起诉", "法院", "打官司", "吃官司", "诉讼", "法律途径", "法律手段", "走法律", "法庭", "仲裁",
+        "告你们", "去告你", "要报警", "就报警", "会报警", "去报警", "我报警", "电话报警",
     ),
     "privacy": (
-        "信息泄露", "泄露", "泄漏了我的", "个人信息", "隐私", "信息被卖", "卖我的信息", "骚扰电话",
-        "被盗用", "盗用", "冒用", "身份证被", "被人冒名", "冒名", "被开户", "盗刷",
+        "泄露", "泄漏", "泄密", "个人信息", "身份信息", "隐私", "信息被卖", "卖我的信息", "信息走失", "冒用", "冒名",
+        "盗用", "盗号", "账号被盗", "号被盗", "卡被盗", "盗刷", "身份证被", "得知我的", "我的信息被", "我的资料被",
+        "个人资料",
     ),
     "safety": (
-        "爆炸", "着火", "起火", "失火", "冒烟", "漏电", "触电", "电到", "受伤", "烫伤", "中毒", "燃气",
-        "煤气", "漏气", "人身安全", "安全隐患", "出人命", "伤到", "送医院", "进医院", "住院", "砸到",
-        "炸了", "自燃", "过敏",
+        "爆炸", "着火", "起火", "失火", "火灾", "冒烟", "自燃", "漏电", "触电", "电到人", "被电到", "电到了", "烫伤",
+        "烧伤", "砸伤", "炸伤", "受伤", "人身安全", "安全隐患", "出人命", "危及生命", "食物中毒", "煤气中毒",
+        "一氧化碳", "中毒住院", "燃气泄漏", "煤气泄漏", "天然气泄漏", "漏气", "电池鼓包", "过敏", "送医院",
     ),
 }
+
+# @account names: a word here makes a tagged account one of the kind (regulator words are checked
+# first, so @12315消费者维权 is a regulator and @CCTV315 a medium).
+RISK_HANDLES: dict[str, tuple[str, ...]] = {
+    "regulator": (
+        "12315", "12345", "12321", "12300", "工信", "工业和信息化部", "工商", "消协", "消保", "消费者协会", "消费者委员会",
+        "消委会", "市场监管", "市场和质量监管", "质监", "通信管理局", "通管局", "民航局", "政府", "市长", "信访", "银监",
+        "保监", "证监", "人民银行", "物价", "监管",
+    ),
+    "media": (
+        "新闻", "日报", "晚报", "早报", "晨报", "时报", "商报", "都市报", "快报", "特区报", "报社", "电视台", "卫视",
+        "广播", "之声", "经视", "财经", "头条", "爆料", "曝光", "315", "消费者报", "投诉网", "在线投诉", "投诉平台",
+        "维权", "人民网", "新华社", "新华网", "央视", "cctv", "btv", "stv", "焦点访谈", "新京报", "澎湃", "夜线", "广角", "记者",
+    ),
+}
+
+RISK_UNLESS_IN: dict[str, tuple[str, ...]] = {
+    "media": ("不怕隐私曝光", "头条博客", "必要发微博", "要不要发微博", "不要发微博"),
+    "regulator": ("工商银行", "工商卡", "工商局长"),
+    "lawyer": ("告你们一声", "警告你们", "广告你们", "转告你们", "报告你们", "劝告你们", "通告你们", "公告你们", "让我报警", "让我们报警", "叫我报警", "叫我们报警", "建议报警", "建议您报警"),
+    "privacy": ("隐私设置", "隐私权限", "不怕隐私", "修改个人信息", "完善个人信息", "个人信息设置"),
+    "safety": ("一起火", "很受伤", "好受伤", "受伤害", "气爆炸", "要爆炸了", "快爆炸了", "心脏"),
+}
+
+# Cues matched by sound as well as text: names and terms of three or more Chinese characters. A
+# two-syllable sound-alike is too often two everyday words (律师 ~ 驴屎, 着火 ~ 这货, 冒用 ~ 毛用,
+# 记者 ~ 记着), and so is a phrase built of pronouns and verbs (告你们 ~ 高你们), so those match by
+# text only, with common misspellings listed as cues (暴光).
+_FUNCTION_CHARS = frozenset("你我他她们要就去会让在的了把被给上找叫帮求多再好到告发放挂贴")
+RISK_SOUND: frozenset[str] = frozenset(
+    c for cues in RISK_CUES.values() for c in cues
+    if len(c) >= 3 and all("\u4e00" <= ch <= "\u9fff" and ch not in _FUNCTION_CHARS for ch in c)
+)
 
 # Complaint type -> cue words. The type with the most (weighted) cue hits in customer turns wins.
 COMPLAINT_TYPES: dict[str, tuple[str, ...]] = {
