@@ -14,8 +14,11 @@ the dataset, channel chat). A dialogue is flagged for a kind when any customer l
    must agree.
 2. The same flags on the shared 200 evaluation dialogues: how many per kind, and precision /
    recall against the older RISK01-03 labels of bench/labels/dialogues_rules.csv (43 of the 200).
-3. The previous detector's numbers on the same labels when ``--baseline REF`` names a git commit
-   (its qc package is imported from a temporary worktree).
+3. Complaints on ``bench/labels/complaint_train.csv`` (100 random training dialogues, hand
+   labelled: does the customer complain, and about what: service / product / price / process /
+   environment), same tune / held-out split: recall and precision of EMPA01's trigger (the rule's
+   ``when`` condition) and of the emotion stage's complaint, and how often the complaint type is
+   right (and how often it is the "service" fallback, no type cue found).
 
 Dialogue text stays in ../shared (research-only licence); the labels hold ids and labels only.
 """
@@ -110,6 +113,8 @@ def main() -> int:
             for i in sorted(gold - emo[k]):
                 print(f"    missed {i} {k}")
 
+    complaints(train, in_part, args)
+
     ev_path = data / EVAL
     if ev_path.is_file():
         ev = load(ev_path)
@@ -138,6 +143,46 @@ def main() -> int:
                 for i in sorted(pred ^ gold200[k]):
                     print(f"    {'false ' if i in pred else 'missed'} {i} {k}")
     return 0
+
+
+def complaints(train, in_part: set[str], args) -> None:
+    from qc.emotion import analyze_call
+    from qc.rules import load_rules
+    from qc.rules.context import CallContext
+
+    trigger = load_rules(ROOT / "rules").get("EMPA01").match.params["when"]
+    gold: dict[str, str] = {}
+    with open(ROOT / "bench" / "labels" / "complaint_train.csv", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["dialogue_id"] in in_part:
+                gold[row["dialogue_id"]] = row["type"] if row["complaint"] == "1" else ""
+    rule_pred, emo_pred, types, fallback = set(), set(), {}, 0
+    for i in gold:
+        t = train[i]
+        ctx = CallContext(t)
+        if trigger.run(ctx, ctx.all):
+            rule_pred.add(i)
+        c = analyze_call(t).complaint
+        if c is not None:
+            emo_pred.add(i)
+            types[i] = c.type
+            fallback += c.type == "service" and not any(e.span for e in c.evidence)
+    pos = {i for i, ty in gold.items() if ty}
+    print(f"\ncomplaints, {args.part} part: {len(gold)} labelled dialogues, {len(pos)} complaints")
+    for name, pred in (("EMPA01 trigger", rule_pred), ("emotion complaint", emo_pred)):
+        p, r, tp, fp, fn = prf(pred, pos, set(gold))
+        print(f"  {name:18} P {p:.2f} R {r:.2f}  (tp {tp} fp {fp} fn {fn})")
+        if args.show:
+            print("    false " + " ".join(sorted(pred - pos)) + "\n    missed " + " ".join(sorted(pos - pred)))
+    both = [i for i in pos if i in types]
+    right = sum(types[i] == gold[i] for i in both)
+    print(f"  complaint type right on {right} of {len(both)} found complaints "
+          f"({sum(types[i] == 'service' for i in both)} typed service; labels: "
+          + ", ".join(f"{k} {sum(gold[i] == k for i in pos)}" for k in ("service", "product", "price", "process", "environment")) + ")")
+    if args.show:
+        for i in both:
+            if types[i] != gold[i]:
+                print(f"    type {i}: {types[i]} (label {gold[i]})")
 
 
 def _part(dialogue_id: str) -> str:

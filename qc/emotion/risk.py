@@ -25,7 +25,7 @@ from qc.emotion import lexicon
 from qc.normalize import normalize, normalize_text, pinyin, to_simplified
 from qc.types import Complaint, Evidence, RiskFlag, Transcript
 
-__all__ = ["RISK_KINDS", "PRIORITIES", "RiskCue", "risk_cues", "find_risks", "classify_complaint"]
+__all__ = ["RISK_KINDS", "PRIORITIES", "RiskCue", "risk_cues", "complaint_cues", "find_risks", "classify_complaint"]
 
 RISK_KINDS = ("media", "regulator", "lawyer", "privacy", "safety")
 PRIORITIES = ("紧急危机", "高度紧急", "重要非紧急", "一般")
@@ -165,6 +165,27 @@ def risk_cues(text: str) -> tuple[RiskCue, ...]:
     return tuple(sorted(found + accounts, key=lambda c: c.span))
 
 
+@lru_cache(maxsize=1)
+def _complaint_tables():
+    cues = {normalize_text(c): c for c in lexicon.COMPLAINT_CUES}
+    rx = re.compile("|".join(re.escape(n) for n in sorted(cues, key=len, reverse=True)))
+    return cues, rx, tuple(normalize_text(p) for p in lexicon.COMPLAINT_UNLESS_IN)
+
+
+@lru_cache(maxsize=16384)
+def complaint_cues(text: str) -> tuple[tuple[str, tuple[int, int]], ...]:
+    """The complaint cues (:data:`qc.emotion.lexicon.COMPLAINT_CUES`) in one line, as
+    ``(cue, span in the original text)``, in order; the trigger of EMPA01 and of the emotion
+    stage's complaint. Cached per text."""
+    cues, rx, unless = _complaint_tables()
+    nt = normalize(text)
+    out = []
+    for m in rx.finditer(nt.text):
+        if not _inside(nt.text, m.start(), m.end(), unless):
+            out.append((cues[m.group(0)], nt.original_span(m.start(), m.end())))
+    return tuple(out)
+
+
 def _evidence(transcript: Transcript, i: int, span: tuple[int, int] | None = None) -> Evidence:
     u = transcript.utterances[i]
     return Evidence(utterance=i, role=u.role, start=u.start, end=u.end, text=u.text, span=span)
@@ -190,22 +211,25 @@ def classify_complaint(transcript: Transcript, negativity: list[float], risks: l
                        customer_peak: float) -> Complaint | None:
     """Type and priority of the customer's complaint, or ``None`` when the call holds none.
 
-    A call holds a complaint when the customer is clearly negative (peak >= 0.6), says 投诉, or
-    raises a risk. The type is the category whose cue words weigh most in the customer's lines
-    (each hit weighted by that line's negativity); service when no category cue appears.
+    A call holds a complaint when a customer line has a complaint cue (:func:`complaint_cues`, the
+    list EMPA01 triggers on) or the customer raises a risk; the text model's negativity alone does
+    not make one (a customer describing a fault reads as negative). The type is the category whose
+    cue words weigh most in the customer's lines (each hit weighted by that line's negativity);
+    service when no category cue appears.
     """
     customer = [i for i, u in enumerate(transcript.utterances) if u.role != "agent"]
-    mentions = any("投诉" in transcript.utterances[i].text for i in customer)
-    if customer_peak < 0.6 and not mentions and not risks:
+    complained = [i for i in customer if complaint_cues(transcript.utterances[i].text)]
+    if not complained and not risks:
         return None
     weights = {t: 0.0 for t in lexicon.COMPLAINT_TYPES}
     where: dict[str, list[Evidence]] = {t: [] for t in lexicon.COMPLAINT_TYPES}
     for i in customer:
-        text = transcript.utterances[i].text
+        text = _HANDLE.sub(lambda m: " " * len(m.group(0)), transcript.utterances[i].text)
+        weight = (0.5 + negativity[i]) * (2.0 if i in complained else 1.0)
         for kind, cues in lexicon.COMPLAINT_TYPES.items():
-            hits = [(c, s, e) for c, s, e in _matches_text(text, cues)]
+            hits = _matches_text(text, cues)
             if hits:
-                weights[kind] += len(hits) * (0.5 + negativity[i])
+                weights[kind] += len(hits) * weight
                 where[kind].append(_evidence(transcript, i, (hits[0][1], hits[0][2])))
     if any(r.kind == "safety" for r in risks):  # a hazard is a product fault unless told otherwise
         weights["product"] += 1.0
@@ -217,7 +241,7 @@ def classify_complaint(transcript: Transcript, negativity: list[float], risks: l
         priority = "紧急危机"
     elif serious or kinds & {"regulator", "lawyer", "privacy"} or (ctype == "product" and customer_peak >= 0.85):
         priority = "高度紧急"
-    elif ctype == "process" or weights["process"] > 0:
+    elif ctype == "process":
         priority = "重要非紧急"
     else:
         priority = "一般"

@@ -1,6 +1,8 @@
-"""Risk cues: the customer threatens the media, a regulator or the law, or reports a privacy
+"""Risk and complaint cues. Risk: the customer threatens the media, a regulator or the law, or reports a privacy
 breach or a safety hazard. The cue table lives in one place (qc.emotion.lexicon) and the emotion
-stage raises its risk flags from the same function, so a rule and CallEmotion.risks never disagree."""
+stage raises its risk flags from the same function, so a rule and CallEmotion.risks never disagree.
+Complaint: the customer shows dissatisfaction (EMPA01's trigger); the same list makes the emotion
+stage's complaint."""
 
 from __future__ import annotations
 
@@ -41,4 +43,28 @@ def risk_cue(ctx: Any, scope: tuple[int, ...], *, kind: str, role: str | None = 
             if c.kind == kind:
                 hits.append(Hit(i, c.span, value=us[i].text[c.span[0]:c.span[1]]))
                 break
+    return hits
+
+
+def _prepare_complaint(params: dict, report: Report) -> dict:
+    check_role(params, report)
+    return params
+
+
+@condition("complaint_cue", prepare=_prepare_complaint)
+def complaint_cue(ctx: Any, scope: tuple[int, ...], *, role: str | None = None) -> list[Hit]:
+    """The customer complains: a dissatisfaction cue from ``COMPLAINT_CUES`` in
+    ``qc/emotion/lexicon.py`` (太差, 真烂, 糟糕, 乱收费, 太气人, 没解决, 投诉, 退钱...), not inside one of
+    ``COMPLAINT_UNLESS_IN`` (请问这是怎么回事). ``role``: whose lines; by default every line that is not
+    the agent's. One hit per line, on its first cue."""
+    from qc.emotion.risk import complaint_cues
+
+    idx = in_role(ctx, scope, role) if role is not None else tuple(i for i in scope if ctx.roles[i] != "agent")
+    hits = []
+    us = ctx.utterances
+    for i in idx:
+        found = complaint_cues(us[i].text)
+        if found:
+            cue, span = found[0]
+            hits.append(Hit(i, span, value=us[i].text[span[0]:span[1]]))
     return hits
