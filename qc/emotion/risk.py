@@ -25,7 +25,7 @@ from qc.emotion import lexicon
 from qc.normalize import normalize, normalize_text, pinyin, to_simplified
 from qc.types import Complaint, Evidence, RiskFlag, Transcript
 
-__all__ = ["RISK_KINDS", "PRIORITIES", "RiskCue", "risk_cues", "complaint_cues", "find_risks", "classify_complaint"]
+__all__ = ["RISK_KINDS", "PRIORITIES", "RiskCue", "risk_cues", "complaint_cues", "complaint_matcher", "find_risks", "classify_complaint"]
 
 RISK_KINDS = ("media", "regulator", "lawyer", "privacy", "safety")
 PRIORITIES = ("紧急危机", "高度紧急", "重要非紧急", "一般")
@@ -68,9 +68,27 @@ def _tables():
         if cue in lexicon.RISK_SOUND:
             by_sound.setdefault(" " + " ".join(pinyin(n)) + " ", (kind, cue))
     sound_rx = re.compile("(?=(" + "|".join(re.escape(k[:-1]) for k in sorted(by_sound, key=len, reverse=True)) + " ))")
-    unless = {kind: tuple(normalize_text(p) for p in lexicon.RISK_UNLESS_IN.get(kind, ())) for kind in RISK_KINDS}
+    unless_kind = {kind: tuple(normalize_text(p) for p in lexicon.RISK_UNLESS_IN.get(kind, ())) for kind in RISK_KINDS}
+    # per cue, only the longer phrases that contain it (almost always none: no search at all)
+    unless: dict[str, tuple[str, ...]] = {}
+    for n, (kind, cue) in by_norm.items():
+        unless[cue] = tuple(u for u in unless_kind[kind] if n in u)
+    for key, (kind, cue) in by_sound.items():
+        unless.setdefault(cue, tuple(u for u in unless_kind[kind] if normalize_text(cue) in u))
     handles = [(kind, tuple(w.lower() for w in lexicon.RISK_HANDLES[kind])) for kind in ("regulator", "media")]
     return by_norm, text_rx, by_sound, sound_rx, unless, handles
+
+
+class _Syllables(dict):
+    """Character -> toneless syllable (qc.normalize.pinyin of one character) as a plain dict: one
+    lookup per character is the hot path of the sound-alike search."""
+
+    def __missing__(self, ch: str) -> str:
+        v = self[ch] = pinyin(ch)[0]
+        return v
+
+
+_SYLLABLE = _Syllables()
 
 
 @lru_cache(maxsize=16384)
@@ -121,7 +139,7 @@ def risk_cues(text: str) -> tuple[RiskCue, ...]:
     taken = [False] * len(norm)
 
     def keep(kind: str, cue: str, s: int, e: int, how: str) -> None:
-        if any(taken[s:e]) or _inside(norm, s, e, unless[kind]) or _dismissed(norm, s):
+        if any(taken[s:e]) or (unless[cue] and _inside(norm, s, e, unless[cue])) or _dismissed(norm, s):
             return
         for k in range(s, e):
             taken[k] = True
@@ -131,13 +149,16 @@ def risk_cues(text: str) -> tuple[RiskCue, ...]:
         kind, cue = by_norm[m.group(0)]
         keep(kind, cue, m.start(), m.end(), "text")
     if by_sound and any("\u4e00" <= ch <= "\u9fff" for ch in norm):
-        syl = pinyin(norm)
-        line, offsets, pos = " " + " ".join(syl) + " ", [], 1
-        for x in syl:
-            offsets.append(pos)
-            pos += len(x) + 1
-        starts = {o - 1: i for i, o in enumerate(offsets)}
-        for m in sound_rx.finditer(line):
+        table = _SYLLABLE
+        syl = [table[ch] for ch in norm]
+        line = " " + " ".join(syl) + " "
+        starts: dict[int, int] = {}
+        if sound_rx.search(line):  # rare: only then map line offsets back to characters
+            pos = 0
+            for i, x in enumerate(syl):
+                starts[pos] = i
+                pos += len(x) + 1
+        for m in (sound_rx.finditer(line) if starts else ()):
             key = m.group(1) + " "
             s = starts.get(m.start())
             if s is None or key not in by_sound:
@@ -169,7 +190,15 @@ def risk_cues(text: str) -> tuple[RiskCue, ...]:
 def _complaint_tables():
     cues = {normalize_text(c): c for c in lexicon.COMPLAINT_CUES}
     rx = re.compile("|".join(re.escape(n) for n in sorted(cues, key=len, reverse=True)))
-    return cues, rx, tuple(normalize_text(p) for p in lexicon.COMPLAINT_UNLESS_IN)
+    unless_all = tuple(normalize_text(p) for p in lexicon.COMPLAINT_UNLESS_IN)
+    return cues, rx, {n: tuple(u for u in unless_all if n in u) for n in cues}
+
+
+def complaint_matcher():
+    """(regex over normalised text, cue -> the longer phrases that cancel it, containment test):
+    what :func:`complaint_cues` uses, for the rule condition's one search over a whole call."""
+    _cues, rx, unless = _complaint_tables()
+    return rx, unless, _inside
 
 
 @lru_cache(maxsize=16384)
@@ -181,7 +210,8 @@ def complaint_cues(text: str) -> tuple[tuple[str, tuple[int, int]], ...]:
     nt = normalize(text)
     out = []
     for m in rx.finditer(nt.text):
-        if not _inside(nt.text, m.start(), m.end(), unless):
+        holders = unless[m.group(0)]
+        if not holders or not _inside(nt.text, m.start(), m.end(), holders):
             out.append((cues[m.group(0)], nt.original_span(m.start(), m.end())))
     return tuple(out)
 

@@ -33,17 +33,39 @@ def risk_cue(ctx: Any, scope: tuple[int, ...], *, kind: str, role: str | None = 
     tagged @accounts, and ASR sound-alikes on word boundaries, from the table in
     ``qc/emotion/lexicon.py`` (see docs/emotion.md). ``role``: whose lines; by default every line
     that is not the agent's. One hit per line, on its first cue of that kind."""
-    from qc.emotion.risk import risk_cues
-
     idx = in_role(ctx, scope, role) if role is not None else tuple(i for i in scope if ctx.roles[i] != "agent")
+    first = _first_cues(ctx)
     hits = []
-    us = ctx.utterances
     for i in idx:
-        for c in risk_cues(us[i].text):
-            if c.kind == kind:
-                hits.append(Hit(i, c.span, value=us[i].text[c.span[0]:c.span[1]]))
-                break
+        c = first[i].get(kind)
+        if c is not None:
+            hits.append(Hit(i, c.span, value=ctx.utterances[i].text[c.span[0]:c.span[1]]))
     return hits
+
+
+class _FirstCues(dict):
+    """Utterance index -> its first cue of each risk kind, filled on first use and kept for the call
+    (the five risk rules ask about the same lines)."""
+
+    def __init__(self, utterances: list) -> None:
+        super().__init__()
+        self.utterances = utterances
+
+    def __missing__(self, i: int) -> dict:
+        from qc.emotion.risk import risk_cues
+
+        first: dict = {}
+        for c in risk_cues(self.utterances[i].text):
+            first.setdefault(c.kind, c)
+        self[i] = first
+        return first
+
+
+def _first_cues(ctx: Any) -> _FirstCues:
+    got = ctx.memo.get("risk_cues")
+    if got is None:
+        got = ctx.memo["risk_cues"] = _FirstCues(ctx.utterances)
+    return got
 
 
 def _prepare_complaint(params: dict, report: Report) -> dict:
@@ -57,14 +79,30 @@ def complaint_cue(ctx: Any, scope: tuple[int, ...], *, role: str | None = None) 
     ``qc/emotion/lexicon.py`` (太差, 真烂, 糟糕, 乱收费, 太气人, 没解决, 投诉, 退钱...), not inside one of
     ``COMPLAINT_UNLESS_IN`` (请问这是怎么回事). ``role``: whose lines; by default every line that is not
     the agent's. One hit per line, on its first cue."""
-    from qc.emotion.risk import complaint_cues
+    import bisect
+
+    from qc.emotion.risk import complaint_matcher
 
     idx = in_role(ctx, scope, role) if role is not None else tuple(i for i in scope if ctx.roles[i] != "agent")
-    hits = []
+    if not idx:
+        return []
+    rx, holders, inside = complaint_matcher()
+    # one search over the lines joined (a cue never spans a newline), as complaint_cues does per line
+    joined, starts = ctx.joined(idx)
+    first: dict[int, tuple[int, int]] = {}
+    for m in rx.finditer(joined):
+        k = bisect.bisect_right(starts, m.start()) - 1
+        i = idx[k]
+        if i in first:
+            continue
+        s, e = m.start() - starts[k], m.end() - starts[k]
+        h = holders[m.group(0)]
+        if h and inside(ctx.text(i), s, e, h):
+            continue
+        first[i] = (s, e)
     us = ctx.utterances
-    for i in idx:
-        found = complaint_cues(us[i].text)
-        if found:
-            cue, span = found[0]
-            hits.append(Hit(i, span, value=us[i].text[span[0]:span[1]]))
+    hits = []
+    for i in sorted(first):
+        span = ctx.norm(i).original_span(*first[i])
+        hits.append(Hit(i, span, value=us[i].text[span[0]:span[1]]))
     return hits
