@@ -73,7 +73,7 @@ def main() -> int:
         print(f"{data / TRAIN}: not found; give --data (the shared dialogues_zh folder)", file=sys.stderr)
         return 2
 
-    from qc.emotion.risk import find_risks, risk_cues
+    from qc.emotion.risk import find_risks
     from qc.rules import inspect, load_rules
 
     rules = load_rules(ROOT / "rules").only(*RULE_OF.values())
