@@ -189,6 +189,22 @@ def inspect_cmd(
         raise typer.Exit(2)
 
 
+@app.command("import-chat")
+def import_chat_cmd(
+    logs: List[Path] = typer.Argument(..., help="Chat logs: CSV or JSON with sender, time and text (and conversation_id, role)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for one <conversation_id>.json transcript per conversation."),
+    agent: List[str] = typer.Option([], "--agent", help="A sender name that is an agent (repeat for several)."),
+) -> None:
+    """Import chat logs as transcripts (channel chat, message times kept) for `qc inspect` / `qc score`."""
+    from qc.chat import ChatLogError, import_chat
+
+    try:
+        written = import_chat(logs, out, agents=agent)
+    except ChatLogError as e:
+        _fail(str(e))
+    typer.echo(f"{len(written)} conversation(s) written to {out}", err=True)
+
+
 # --- emotion (issue 4) ---
 
 

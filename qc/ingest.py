@@ -357,12 +357,14 @@ def load_call_table(path: str | Path) -> dict[str, CallMeta]:
     """Read calls.csv into ``{key: CallMeta}``.
 
     The file needs a ``call_id`` column; ``agent_id`` becomes the transcript's agent id and
-    every other column (agent_name, team, started_at, queue, ...) goes into ``meta``. Rows
+    every other column (agent_name, team, started_at, queue, ...) goes into ``meta``. A
+    ``channel`` column (voice / chat / ticket, or 电话 / 在线 / 工单) says how the customer came in;
+    rules read it through :attr:`qc.types.Transcript.contact_channel`. Rows
     are found by ``call_id`` (matched against the file stem) or, when present, by a ``file``
     column holding the recording's file name.
 
     Raises:
-        MetadataError: missing file, no call_id column, or a duplicated call_id.
+        MetadataError: missing file, no call_id column, a duplicated call_id, or an unknown channel.
     """
     path = Path(path)
     try:
@@ -389,6 +391,8 @@ def load_call_table(path: str | Path) -> dict[str, CallMeta]:
         if not call_id:
             raise MetadataError(f"{path}:{lineno}:1: empty call_id")
         meta = {k: v for k, v in row.items() if k not in _KNOWN_COLUMNS and v != ""}
+        if "channel" in meta:
+            meta["channel"] = _channel(meta["channel"], f"{path}:{lineno}")
         entry = CallMeta(call_id=call_id, agent_id=row.get("agent_id") or None, meta=meta)
         keys = [call_id] + ([row["file"], Path(row["file"]).name, Path(row["file"]).stem] if row.get("file") else [])
         if call_id in table and table[call_id].call_id == call_id:
@@ -396,6 +400,21 @@ def load_call_table(path: str | Path) -> dict[str, CallMeta]:
         for key in keys:
             table[key] = entry
     return table
+
+
+_CHANNEL_NAMES = {
+    "voice": "voice", "phone": "voice", "call": "voice", "电话": "voice", "语音": "voice", "热线": "voice",
+    "chat": "chat", "im": "chat", "online": "chat", "web": "chat", "app": "chat", "在线": "chat", "文字": "chat", "聊天": "chat",
+    "ticket": "ticket", "email": "ticket", "e-mail": "ticket", "mail": "ticket", "form": "ticket", "工单": "ticket", "邮件": "ticket",
+}
+
+
+def _channel(value: str, where: str) -> str:
+    """calls.csv's channel column as voice / chat / ticket (电话, 在线, 工单... accepted)."""
+    got = _CHANNEL_NAMES.get(value.strip().lower())
+    if got is None:
+        raise MetadataError(f"{where}: channel {value!r} is not voice, chat or ticket (电话 / 在线 / 工单 also work)")
+    return got
 
 
 def _pattern_regex(pattern: str) -> re.Pattern[str]:

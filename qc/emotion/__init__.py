@@ -10,9 +10,30 @@ priority, risk flags. Nothing here imports the ASR stage.
 
 from __future__ import annotations
 
-from qc.emotion.call import ANGRY, NEGATIVE, analyze_call, score_utterances
-from qc.emotion.summary import summary_lines
-from qc.emotion.text import MODEL_ENV, load_text_model, score_text
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qc.emotion.call import ANGRY, NEGATIVE, analyze_call, score_utterances
+    from qc.emotion.summary import summary_lines
+    from qc.emotion.text import MODEL_ENV, load_text_model, score_text
+
+# Imported on first use: the rules read the risk and complaint cues (qc.emotion.risk, .lexicon)
+# without paying for numpy and the text model.
+_LAZY = {
+    "ANGRY": "qc.emotion.call", "NEGATIVE": "qc.emotion.call", "analyze_call": "qc.emotion.call",
+    "score_utterances": "qc.emotion.call", "summary_lines": "qc.emotion.summary", "MODEL_ENV": "qc.emotion.text",
+    "load_text_model": "qc.emotion.text", "score_text": "qc.emotion.text",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qc.emotion' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "ANGRY",

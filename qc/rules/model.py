@@ -61,6 +61,8 @@ class Rule:
     match: Cond
     example: str = ""
     when: dict[str, Any] = field(default_factory=dict)
+    #: channels the rule applies to (voice, chat, ticket); empty: all of them
+    channels: tuple[str, ...] = ()
     evidence_scope: Cond | None = None
     review_below: float | None = None
     max_findings: int | None = None

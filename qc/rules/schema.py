@@ -26,6 +26,7 @@ from typing import Any
 from qc.rules import loader
 from qc.rules.model import CATEGORIES, POLARITIES, SEVERITIES, Rule
 from qc.rules.registry import ConditionType, all_conditions
+from qc.types import CHANNELS
 
 __all__ = ["rules_schema", "condition_table", "generated_files", "main"]
 
@@ -127,6 +128,7 @@ def _test_schema() -> dict[str, Any]:
                "oneOf": [{"type": "integer", "minimum": 1}, {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1}]},
         "meta": {"type": "object"},
         "emotion": {"type": "array", "items": {"type": "number"}},
+        "channel": {"enum": list(CHANNELS), "description": "the contact channel of the test transcript"},
         "transcript": {"type": "array", "minItems": 1, "items": _line_schema()},
     }
     return {"type": "object", "required": ["expect", "transcript"], "additionalProperties": False,
@@ -158,6 +160,7 @@ def _rule_schema() -> dict[str, Any]:
         "review_below": {"type": "number", "minimum": 0, "maximum": 1},
         "max_findings": {"type": "integer", "minimum": 1},
         "tags": {"type": "array", "items": {"type": "string"}},
+        "channels": {"type": "array", "items": {"enum": list(CHANNELS)}, "minItems": 1, "uniqueItems": True},
         "tests": {"type": "array", "minItems": 2, "items": _test_schema()},
     }
     fields = {f.name: f.type for f in dataclasses.fields(Rule)}
