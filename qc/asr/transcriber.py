@@ -34,6 +34,12 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "language": "zh",
     "beam_size": 5,
     "vad": True,
+    # VAD chunks are padded 400 ms and laid out with (up to) 0.5 s of silence between them: butted
+    # end to end with 200 ms they lost first syllables (bench/bench_asr.py, docs/transcription.md)
+    "vad_pad_ms": 400,  # Silero padding each side of a speech chunk
+    "vad_min_silence_ms": 500,  # shorter pauses stay inside a chunk
+    "vad_merge_gap": 0.0,  # chunks closer than this (s) are merged, pause included
+    "vad_gap": 0.5,  # silence (s) put before each chunk in the stream (the real pause when shorter)
     "word_timestamps": True,
     "condition_on_previous_text": False,  # stops one hallucination from seeding the next
     "split_gap": 1.0,  # a pause this long (s) inside a segment starts a new utterance
@@ -160,7 +166,10 @@ class Transcriber:
         """Recognise one channel's speech (silence cut out by VAD, :mod:`qc.asr.stream`);
         segments in channel time."""
         if self.options["vad"]:
-            stream, pieces = pack(samples, speech_chunks(samples))
+            o = self.options
+            chunks = speech_chunks(samples, int(o["vad_pad_ms"]), int(o["vad_min_silence_ms"]),
+                                   float(o["vad_merge_gap"]))
+            stream, pieces = pack(samples, chunks, float(o["vad_gap"]))
         else:
             stream, pieces = samples, []
         if len(stream) < SAMPLE_RATE // 10:
