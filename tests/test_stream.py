@@ -62,3 +62,14 @@ def test_pack_puts_a_short_silence_before_each_chunk():
     seg = RawSegment(2.1, 2.5, "好", [Word(2.1, 2.5, "好", 0.9)], -0.1, 0.0, 1.0)
     (out,) = unpack([seg], pieces)
     assert (out.words[0].start, out.words[0].end) == (pytest.approx(6.1), pytest.approx(6.5))
+
+
+def test_a_first_word_that_starts_in_the_silence_goes_to_its_own_chunk():
+    """Whisper often starts a chunk's first word early, in the silence put before it: that word
+    (「请」 of 「请问」) belongs to the speech after the silence, not to the end of the speech before."""
+    pieces = [Piece(1.0, 3.0, 0.5), Piece(8.0, 10.0, 3.0)]  # stream: 0.5 s silence, 2 s, 0.5 s silence, 2 s
+    seg = RawSegment(2.0, 3.6, "帮您请问", [Word(2.0, 2.4, "帮您", 0.9), Word(2.6, 3.2, "请", 0.8), Word(3.2, 3.6, "问", 0.9)],
+                     -0.2, 0.0, 1.0)
+    (out,) = unpack([seg], pieces)
+    assert [w.start for w in out.words] == pytest.approx([2.5, 8.0, 8.2])
+    assert out.words[1].end == pytest.approx(8.2)

@@ -104,12 +104,26 @@ def unpack(segments: list[RawSegment], pieces: list[Piece]) -> list[RawSegment]:
     def piece_at(t: float) -> Piece:
         return pieces[max(bisect_right(offsets, t) - 1, 0)]
 
+    def piece_of(a: float, b: float) -> Piece:
+        """The piece a word overlaps most; a word in the silence between two pieces goes to the
+        nearer one (Whisper often starts a chunk's first word early, in the silence before it)."""
+        k = max(bisect_right(offsets, (a + b) / 2) - 1, 0)
+        best, score = pieces[k], -1e9
+        for p in pieces[max(k - 1, 0): k + 2]:
+            lo, hi = p.offset, p.offset + (p.end - p.start)
+            overlap = min(b, hi) - max(a, lo)
+            if overlap <= 0:  # no overlap: minus the distance
+                overlap = -max(lo - b, a - hi)
+            if overlap > score:
+                best, score = p, overlap
+        return best
+
     out: list[RawSegment] = []
     for seg in segments:
         if seg.words:
             words = []
             for w in seg.words:
-                p = piece_at((w.start + w.end) / 2)
+                p = piece_of(w.start, w.end)
                 words.append(Word(p.to_channel_time(w.start), p.to_channel_time(w.end), w.text, w.probability))
             start, end = words[0].start, words[-1].end
         else:
