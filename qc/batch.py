@@ -145,6 +145,8 @@ class NightSummary:
             "audio_hours": round(self.audio_seconds / 3600, 4),
             "wall_seconds": round(self.wall_seconds, 2),
             "asr_seconds": round(self.asr_seconds, 2),
+            "asr_dropped": sum(c.asr_dropped for c in self.calls),
+            "relisten_seconds": round(sum(c.relisten_seconds for c in self.calls), 2),
             "rtf": None if self.rtf is None else round(self.rtf, 4),
             "interrupted": self.interrupted,
             "report": self.report,

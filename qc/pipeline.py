@@ -58,6 +58,8 @@ class CallOutcome:
     seconds: float = 0.0
     from_cache: bool = False
     skipped_checks: dict[str, str] = field(default_factory=dict)
+    asr_dropped: int = 0  # recognised segments the hallucination guard removed (listed on the call page)
+    relisten_seconds: float = 0.0  # ASR time spent re-listening before deductions
 
     def to_row(self) -> dict[str, Any]:
         """A flat, Arrow-friendly dict (the result travels as JSON text)."""
@@ -81,6 +83,8 @@ class CallOutcome:
             seconds=float(row["seconds"]),
             from_cache=bool(row["from_cache"]),
             skipped_checks=json.loads(row["skipped_checks"]) if row["skipped_checks"] else {},
+            asr_dropped=int(row.get("asr_dropped") or 0),
+            relisten_seconds=float(row.get("relisten_seconds") or 0.0),
         )
 
 
@@ -90,6 +94,9 @@ class PipelineConfig:
 
     ``asr_options`` go to :func:`qc.asr.load_transcriber` (language, beam_size, vad, ...);
     ``cpu_threads`` is the per-worker thread budget for the model (0 lets it choose).
+    ``hotwords``: the rules' own words (:func:`qc.rules.vocabulary.vocabulary`) plus those of the
+    ``vocabulary`` file are what each channel is listened for. ``relisten``: before a required
+    rule deducts on audio, its window is recognised again with a wider beam and its words.
     """
 
     rules: str = ""  # rule file or folder; "" = the shipped rules
@@ -102,6 +109,9 @@ class PipelineConfig:
     force_asr: bool = False
     cpu_threads: int = 0
     device: str = "cpu"
+    hotwords: bool = True
+    vocabulary: str | None = None
+    relisten: bool = True
 
 
 def _hash_files(paths: list[Path]) -> str:
@@ -126,6 +136,8 @@ def config_fingerprint(config: PipelineConfig) -> str:
         "rules": _hash_files(rule_files(config.rules or rules_path())),
         "scorecard": _hash_files([card]),
         "asr": [config.backend, config.model, sorted(config.asr_options.items()), config.channel_map],
+        "listen": [config.hotwords, config.relisten,
+                   _hash_files([Path(config.vocabulary)]) if config.vocabulary else None],
     }
     return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -158,6 +170,7 @@ class CallPipeline:
         self.rules = load_rules(config.rules or rules_path())
         self.scorecard = load_scorecard(config.scorecard or default_scorecard_path(), self.rules)
         self.timing_rules = {rule.code for rule in self.rules if rule.needs_timing}
+        self.hotwords = self._hotwords() if config.hotwords else None
         self._transcriber = None
         self._cache = None
 
@@ -179,8 +192,20 @@ class CallPipeline:
                 options.setdefault("device", c.device)
             elif c.cpu_threads:
                 options.setdefault("threads", c.cpu_threads)
+            if self.hotwords:
+                options.setdefault("hotwords", self.hotwords)
             self._transcriber = load_transcriber(c.backend, c.model, **options)
         return self._transcriber
+
+    def _hotwords(self) -> dict[str, list[str]]:
+        """role -> phrases: the rules' required and risk words, then the user's vocabulary file."""
+        from qc.rules.vocabulary import load_vocabulary_file, vocabulary
+
+        words = {role: vocabulary(self.rules, role) for role in ("agent", "customer")}
+        if self.config.vocabulary:
+            for role, extra in load_vocabulary_file(self.config.vocabulary).items():
+                words[role] = list(dict.fromkeys([*words.get(role, []), *extra]))
+        return {role: ws for role, ws in words.items() if ws}
 
     @property
     def cache(self):
@@ -200,6 +225,8 @@ class CallPipeline:
             else:
                 transcript, audio = self._from_transcript(job), None
             result = self.score(transcript, audio)
+            outcome.asr_dropped = len(result.transcript.meta.get("asr_dropped") or [])
+            outcome.relisten_seconds = round(sum(n.get("seconds", 0.0) for n in result.transcript.meta.get("asr_relistened") or []), 4)
             outcome.result = result.to_dict()
             outcome.status = "scored"
             if transcript.duration:
@@ -217,7 +244,12 @@ class CallPipeline:
         return outcome
 
     def score(self, transcript, audio=None):
-        """Emotion -> rules -> scoring for one transcript; returns a :class:`qc.results.CallResult`."""
+        """Emotion -> rules -> scoring for one transcript; returns a :class:`qc.results.CallResult`.
+
+        With the audio at hand, a required rule about to deduct is first re-checked by listening
+        to its window again (:meth:`relisten`); a channel that lost speech to the hallucination
+        guard makes that role's required-rule deductions needs_review.
+        """
         from qc.emotion import analyze_call
         from qc.results import CallResult
         from qc.rules import inspect
@@ -225,8 +257,72 @@ class CallPipeline:
 
         emotion = analyze_call(transcript, audio)
         inspection = inspect(transcript, self.rules, emotion=emotion)
+        if audio is not None and self.config.relisten and not transcript.roles_inferred:
+            patched, rechecked = self.relisten(transcript, audio, inspection)
+            if patched is not transcript:
+                transcript = patched
+                emotion = analyze_call(transcript, audio)
+                inspection = inspect(transcript, self.rules, emotion=emotion)
+            for f in inspection.findings:
+                if f.rule in rechecked:
+                    f.message += "（已重听复核）"
+        _review_dropped_speech(transcript, inspection, self.rules, self.config.channel_map)
         score = score_call(transcript, inspection, emotion, self.scorecard)
         return CallResult(transcript=transcript, inspection=inspection, emotion=emotion, score=score)
+
+    def relisten(self, transcript, audio, inspection):
+        """Listen again before a required rule deducts: its window of the role's channel is
+        recognised with a wider beam and the rule's own words as hotwords, and the rule decides
+        on what is heard then.
+
+        Returns:
+            The transcript (a patched copy when a re-listened window let a rule pass) and the
+            codes of the rules that were re-checked. Each re-check is listed in the transcript's
+            ``meta.asr_relistened`` (rule, window, what was heard, whether the rule then passed).
+        """
+        import copy
+
+        from qc.rules import inspect
+        from qc.rules.model import RuleSet
+        from qc.rules.vocabulary import vocabulary
+
+        rechecked: set[str] = set()
+        notes = []
+        current = transcript
+        for f in inspection.findings:
+            try:
+                rule = self.rules.get(f.rule)
+            except KeyError:
+                continue
+            if rule.polarity != "required" or f.rule in rechecked:
+                continue
+            role = (rule.evidence_scope.params.get("role") if rule.evidence_scope is not None else None) or "agent"
+            window = _rule_window(rule, current, role)
+            channel = _channel_of(current, role, self.config.channel_map)
+            if window is None or channel is None:
+                continue
+            t0 = time.perf_counter()
+            heard = self.transcriber.relisten(audio, channel, *window, words=vocabulary(RuleSet([rule]), role))
+            for u in heard:
+                u.role = role
+            candidate = copy.deepcopy(current)
+            a, b = window
+            candidate.utterances = sorted(
+                [u for u in candidate.utterances if not (u.channel == channel and u.start is not None and a <= u.start < b)] + heard,
+                key=lambda u: (u.start or 0.0, u.channel or 0),
+            )
+            passed = not inspect(candidate, self.rules.only(rule.code)).findings
+            rechecked.add(rule.code)
+            notes.append({"rule": rule.code, "channel": channel, "start": round(a, 2), "end": round(b, 2),
+                          "heard": "".join(u.text for u in heard), "passed": passed,
+                          "seconds": round(time.perf_counter() - t0, 3)})
+            if passed:
+                current = candidate
+        if notes:
+            if current is transcript:
+                current = copy.copy(transcript)
+            current.meta = {**current.meta, "asr_relistened": notes}
+        return current, rechecked
 
     def _from_audio(self, job: CallJob, outcome: CallOutcome):
         from qc.ingest import AudioError, decode_audio
@@ -272,6 +368,69 @@ class CallPipeline:
             transcript.agent_id = job.agent_id
         transcript.meta = {**job.meta, **transcript.meta}
         return transcript
+
+
+RELISTEN_SECONDS = 15.0  # the least a re-listened window holds
+RELISTEN_MAX_SECONDS = 30.0  # one Whisper window
+
+
+def _rule_window(rule, transcript, role: str) -> tuple[float, float] | None:
+    """Seconds of the call a required rule looks at (its scope's first/last N utterances or
+    seconds of ``role``), widened to whole utterances; ``None`` for a rule without such a scope."""
+    scope = rule.evidence_scope.params if rule.evidence_scope is not None else {}
+    us = [u for u in transcript.utterances if u.role == role and u.start is not None and u.end is not None]
+    if not us:
+        return None
+    if scope.get("first_seconds"):
+        a = max(us[0].start - 0.5, 0.0)
+        b = a + max(scope["first_seconds"] + 1.0, RELISTEN_SECONDS)
+        b = max([b] + [u.end for u in us if a <= u.start < b and u.end - a <= RELISTEN_MAX_SECONDS])
+    elif scope.get("first"):
+        a = max(us[0].start - 0.5, 0.0)
+        b = max(us[min(scope["first"], len(us)) - 1].end + 0.5, a + RELISTEN_SECONDS)
+        b = min(b, a + RELISTEN_MAX_SECONDS)
+        b = max([b] + [u.end for u in us if a <= u.start < b and u.end - a <= RELISTEN_MAX_SECONDS])
+    elif scope.get("last") or scope.get("last_seconds"):
+        b = us[-1].end + 0.5
+        n = scope.get("last") or 1
+        a = min(us[-min(n, len(us))].start, b - (scope.get("last_seconds") or 0.0), b - RELISTEN_SECONDS)
+        a = max(a, b - RELISTEN_MAX_SECONDS, 0.0)
+        a = min([a] + [u.start for u in us if u.start < a < u.end and b - u.start <= RELISTEN_MAX_SECONDS])
+    else:
+        return None
+    return a, b
+
+
+def _channel_of(transcript, role: str, channel_map) -> int | None:
+    for u in transcript.utterances:
+        if u.role == role and u.channel is not None:
+            return u.channel
+    roles = list(channel_map or ("agent", "customer"))
+    return roles.index(role) if role in roles and (transcript.audio is None or transcript.audio.channels > 1) else None
+
+
+def _review_dropped_speech(transcript, inspection, rules, channel_map) -> None:
+    """Speech the hallucination guard removed from a channel makes the required-rule deductions on
+    that channel's role needs_review: "the agent never said X" is unproven when some of what the
+    agent said was thrown away."""
+    dropped = transcript.meta.get("asr_dropped") or []
+    if not dropped:
+        return
+    roles = list(channel_map or ("agent", "customer"))
+    by_channel = {u.channel: u.role for u in transcript.utterances if u.channel is not None}
+    lost = {by_channel.get(d.get("channel"), roles[d["channel"]] if isinstance(d.get("channel"), int)
+                           and d["channel"] < len(roles) else "unknown") for d in dropped}
+    for f in inspection.findings:
+        try:
+            rule = rules.get(f.rule)
+        except KeyError:
+            continue
+        if rule.polarity != "required":
+            continue
+        role = rule.evidence_scope.params.get("role") if rule.evidence_scope is not None else None
+        if role is None or role in lost or "unknown" in lost:
+            f.needs_review = True
+            f.message += "（该声道有被识别过滤的语音，需人工复核）"
 
 
 def _log10(x: float) -> float:

@@ -324,3 +324,101 @@ def test_cache_key_changes_with_qc_recognition_revision(monkeypatch):
     assert key == qc.cache.cache_key("ab" * 32, "faster-whisper", "base", {"beam_size": 5})
     monkeypatch.setattr(qc.cache, "ASR_REVISION", qc.cache.ASR_REVISION + 1)
     assert key != qc.cache.cache_key("ab" * 32, "faster-whisper", "base", {"beam_size": 5})
+
+
+# --- no speech dropped silently (issue 11) ------------------------------------------------
+
+
+def _looping(prefix: str = "我这个手机用了", unit: str = "一年了,", times: int = 20) -> RawSegment:
+    words, t = [], 10.0
+    for text in [*prefix, *([unit] * times)]:
+        words.append(Word(t, t + 0.25, text, 0.6))
+        t += 0.25
+    return RawSegment(10.0, t, "".join(w.text for w in words), words, -0.6, 0.05, 3.1)
+
+
+def test_a_looping_segment_is_trimmed_not_dropped(transcriber):
+    notes = {"dropped": [], "trimmed": []}
+    (u,) = transcriber._utterances([_looping()], [(9.8, 20.0)], 1, "customer", notes)
+    assert u.role == "customer" and u.text.startswith("我这个手机用了一年了")
+    assert u.text.count("一年了") == 1  # the loop is cut to its real content
+    assert notes["dropped"] == [] and len(notes["trimmed"]) == 1
+    assert notes["trimmed"][0]["kept"] == u.text and notes["trimmed"][0]["channel"] == 1
+
+
+def test_a_doubted_segment_is_kept_when_the_vad_heard_speech(transcriber):
+    doubted = _seg("我要投诉你们", avg_logprob=-2.2)
+    notes = {"dropped": [], "trimmed": []}
+    kept = transcriber._utterances([doubted], [(0.0, 1.2)], 1, "customer", notes)
+    assert [u.text for u in kept] == ["我要投诉你们"] and notes["dropped"] == []
+    # no speech behind it: removed, and listed (the call page shows it, the night counts it)
+    gone = transcriber._utterances([doubted], [(30.0, 32.0)], 1, "customer", notes)
+    assert gone == [] and notes["dropped"][0]["reason"].startswith("low confidence")
+
+
+def test_dropped_speech_makes_that_roles_required_deductions_need_review():
+    from qc.pipeline import _review_dropped_speech
+    from qc.rules import inspect, load_rules
+    from qc.types import Transcript, Utterance
+
+    rules = load_rules(Path(__file__).resolve().parents[1] / "rules")
+    t = Transcript(call_id="x", utterances=[
+        Utterance("agent", "喂", 0.5, 1.0, 0.9, 0), Utterance("customer", "我话费扣错了", 1.5, 3.0, 0.9, 1),
+        Utterance("agent", "好的", 3.5, 4.0, 0.9, 0)])
+    ins = inspect(t, rules.only("OPEN01", "RISK01"))
+    assert [f.rule for f in ins.findings] == ["OPEN01"] and not ins.findings[0].needs_review
+    t.meta["asr_dropped"] = [{"channel": 1, "start": 5.0, "end": 9.0, "text": "…", "reason": "low confidence"}]
+    _review_dropped_speech(t, ins, rules, None)
+    assert not ins.findings[0].needs_review  # the customer lost speech; the agent's decision stands
+    t.meta["asr_dropped"][0]["channel"] = 0
+    _review_dropped_speech(t, ins, rules, None)
+    assert ins.findings[0].needs_review and "复核" in ins.findings[0].message
+
+
+# --- the rules' words as hotwords (issue 11) ----------------------------------------------
+
+
+def test_rule_vocabulary_per_role(tmp_path):
+    from qc.rules import load_rules
+    from qc.rules.vocabulary import VocabularyError, load_vocabulary_file, vocabulary
+
+    rules = load_rules(Path(__file__).resolve().parents[1] / "rules")
+    agent, customer = vocabulary(rules, "agent"), vocabulary(rules, "customer")
+    assert {"工号", "机主本人"} <= set(agent) and "工信部" not in agent
+    assert not {"感谢来电", "再见", "祝您生活愉快"} & set(agent)  # outros Whisper invents at a stream's end
+    assert {"工信部", "12315", "律师"} <= set(customer) and "工号" not in customer
+    forbidden = vocabulary(rules.only("FORB01"), "agent", ("forbidden",))
+    assert "不归我管" in forbidden and not set(forbidden) & set(agent)  # never bias towards a violation
+    f = tmp_path / "vocab.txt"
+    f.write_text("# product names\n沃派套餐\nagent: 靓号\ncustomer：携号转网\n", encoding="utf-8")
+    assert load_vocabulary_file(f) == {"agent": ["沃派套餐", "靓号"], "customer": ["沃派套餐", "携号转网"]}
+    f.write_text("boss: 加薪\n", encoding="utf-8")
+    with pytest.raises(VocabularyError, match=r"vocab.txt:1: unknown role 'boss'"):
+        load_vocabulary_file(f)
+
+
+def test_hotwords_are_per_role_and_in_the_cache_key():
+    plain = load_transcriber()
+    hot = load_transcriber(hotwords={"agent": ["工号", "机主本人"], "customer": ["工信部"]})
+    assert plain.cache_key("ab" * 32) != hot.cache_key("ab" * 32)
+    assert hot.prompt_for("agent") == "工号 机主本人" and hot.prompt_for("customer") == "工信部"
+    assert hot.prompt_for(None) == "工号 机主本人 工信部" and plain.prompt_for("agent") is None
+
+
+# --- speech rate over the agent's turns (issue 11) ----------------------------------------
+
+
+def test_speech_rate_is_judged_over_the_turn_with_its_short_pauses():
+    from qc.rules import inspect, load_rules
+    from qc.types import Transcript, Utterance
+
+    rate = load_rules(Path(__file__).resolve().parents[1] / "rules").only("RATE01")
+    # one turn read at a normal pace, split by Whisper into three segments whose word times leave
+    # the 0.3-0.6 s pauses and the ends out: alone, they come to 339, 365 and 348 chars/min
+    turn = [Utterance("agent", "本次办理的套餐每月六十八元", 0.0, 2.3), Utterance("agent", "包含三十G流量和三百分钟通话", 2.9, 5.2),
+            Utterance("agent", "当月生效次月起按新套餐收费您看可以吗", 5.5, 8.6), Utterance("customer", "好的", 9.5, 10.0)]
+    assert 13 / 2.3 * 60 > 330
+    assert inspect(Transcript(call_id="x", utterances=turn), rate).findings == []
+    # a line read fast inside the same turn is still caught (30 characters in 4 s: 450/min)
+    fast = [*turn[:3], Utterance("agent", "本次办理的套餐每月六十八元包含三十G流量和三百分钟通话当月生效", 9.0, 13.0)]
+    assert [f.evidence[0].utterance for f in inspect(Transcript(call_id="y", utterances=fast), rate).findings] == [3]

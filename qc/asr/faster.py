@@ -47,7 +47,7 @@ class FasterWhisperTranscriber(Transcriber):
             self._model = WhisperModel(path, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
         return self._model
 
-    def recognize(self, samples: np.ndarray) -> list[RawSegment]:
+    def recognize(self, samples: np.ndarray, prompt: str | None = None) -> list[RawSegment]:
         o = self.options
         segments, _info = self._whisper().transcribe(
             np.ascontiguousarray(samples, dtype=np.float32),
@@ -56,6 +56,7 @@ class FasterWhisperTranscriber(Transcriber):
             vad_filter=False,  # the Transcriber has cut the silence out already
             word_timestamps=bool(o["word_timestamps"]),
             condition_on_previous_text=bool(o["condition_on_previous_text"]),
+            hotwords=prompt or None,
         )
         out = []
         for s in segments:

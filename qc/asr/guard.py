@@ -1,9 +1,13 @@
-"""Hallucination guard: drop text Whisper invents on silence, noise or music.
+"""Hallucination guard: keep what was said, drop only what nobody said.
 
 Whisper was trained on subtitled video, so on silence it tends to "hear" subtitle credits and
-outro phrases. A rule engine must never fire on words nobody said, so a recognised segment is
-dropped when its decoder statistics say it is not speech, when it repeats itself, or when it
-is one of the known phantom phrases (which are cut out of longer segments).
+outro phrases, and on long or noisy stretches it can loop (「一年了,」 twenty times). A rule
+engine must never fire on words nobody said, and must never lose words that were said:
+
+- known phantom phrases are cut out of a segment (and the segment goes if nothing is left);
+- a looping segment is trimmed to its real content (:func:`trim_repeats`), not dropped;
+- a segment whose decoder statistics say "not speech" is removed only when the VAD found no
+  speech behind it (the Transcriber decides that; it knows where the speech is).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from functools import lru_cache
 from qc.normalize import to_simplified
 from qc.types import Word
 
-__all__ = ["tidy_text", "PHANTOM_PHRASES", "GuardOptions", "RawSegment", "check_segment", "strip_phantoms"]
+__all__ = ["tidy_text", "PHANTOM_PHRASES", "GuardOptions", "RawSegment", "check_segment", "strip_phantoms",
+           "trim_repeats", "is_repetitive"]
 
 # Subtitle credits and video outros that Whisper emits for Mandarin silence or noise. None of
 # them is something an agent or a customer says on a service call.
@@ -139,6 +144,62 @@ def strip_phantoms(segment: RawSegment) -> RawSegment | None:
     end = words[-1].end if words else segment.end
     return RawSegment(start, end, text.strip(), words, segment.avg_logprob, segment.no_speech_prob,
                       segment.compression_ratio)
+
+
+def is_repetitive(reason: str | None) -> bool:
+    """True for the :func:`check_segment` reasons that :func:`trim_repeats` can repair."""
+    return bool(reason) and reason.startswith("repetitive")
+
+
+# a unit of 1-15 characters said three or more times in a row; between repeats, punctuation only
+_LOOP = re.compile(r"(.{1,15}?)\1{2,}")
+
+
+def trim_repeats(segment: RawSegment) -> RawSegment | None:
+    """A looping segment cut down to its real content: every run of one unit repeated three or
+    more times in a row keeps its first occurrence; the words around the loop stay.
+    ``None`` when nothing but punctuation is left."""
+    if segment.words:
+        chars: list[tuple[str, int]] = []
+        for i, w in enumerate(segment.words):
+            chars.extend((c, i) for c in _norm(w.text))
+        compact = "".join(c for c, _ in chars)
+        drop = [False] * len(chars)
+        for m in _LOOP.finditer(compact):
+            unit, end = m.group(1), m.end()
+            while end < len(compact) and compact[end] == unit[(end - m.end()) % len(unit)] and end - m.end() < len(unit) - 1:
+                end += 1  # the loop's last, unfinished repeat
+            for k in range(m.start() + len(unit), end):
+                drop[k] = True
+        kept_idx = {i for (c, i), d in zip(chars, drop) if not d}
+        words, last_kept = [], False
+        for i, w in enumerate(segment.words):
+            has_chars = any(j == i for _, j in chars)
+            keep = i in kept_idx if has_chars else last_kept
+            if keep:
+                words.append(w)
+            if has_chars:
+                last_kept = keep
+        text = tidy_text("".join(w.text for w in words))
+        if not words or not _norm(text):
+            return None
+        return RawSegment(words[0].start, words[-1].end, text, words, segment.avg_logprob,
+                          segment.no_speech_prob, _compression_ratio(text))
+    text = tidy_text(segment.text)
+    sep = r"[\W_]*"
+    loop = re.compile(r"((?:\w" + sep + r"){1,15}?)\1{2,}")
+    text = loop.sub(lambda m: m.group(1), text)
+    if not _norm(text):
+        return None
+    return RawSegment(segment.start, segment.end, text, [], segment.avg_logprob, segment.no_speech_prob,
+                      _compression_ratio(text))
+
+
+def _compression_ratio(text: str) -> float:
+    import zlib
+
+    b = text.encode("utf-8")
+    return len(b) / len(zlib.compress(b)) if b else 1.0
 
 
 def check_segment(segment: RawSegment, options: GuardOptions = GuardOptions()) -> str | None:

@@ -120,7 +120,7 @@ class OpenAIWhisperTranscriber(Transcriber):
             self._model = model
         return self._model
 
-    def recognize(self, samples: np.ndarray) -> list[RawSegment]:
+    def recognize(self, samples: np.ndarray, prompt: str | None = None) -> list[RawSegment]:
         import whisper
 
         o = self.options
@@ -134,6 +134,7 @@ class OpenAIWhisperTranscriber(Transcriber):
             word_timestamps=bool(o["word_timestamps"]),
             condition_on_previous_text=bool(o["condition_on_previous_text"]),
             fp16=bool(o["fp16"]),
+            initial_prompt=prompt or None,  # the hotwords, as faster-whisper gives them
             verbose=None,
         )
         segments = []

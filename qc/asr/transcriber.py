@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qc.asr.guard import GuardOptions, RawSegment, check_segment, strip_phantoms, tidy_text
+from qc.asr.guard import GuardOptions, RawSegment, check_segment, is_repetitive, strip_phantoms, tidy_text, trim_repeats
 from qc.normalize import to_simplified
 from qc.asr.roles import assign_mono_roles, voice_features
 from qc.asr.stream import pack, speech_chunks, unpack
@@ -34,6 +34,13 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "language": "zh",
     "beam_size": 5,
     "vad": True,
+    # VAD chunks are padded 400 ms and laid out with (up to) 0.5 s of silence between them: butted
+    # end to end with 200 ms they lost first syllables (bench/bench_asr.py, docs/transcription.md)
+    "vad_pad_ms": 400,  # Silero padding each side of a speech chunk
+    "vad_min_silence_ms": 500,  # shorter pauses stay inside a chunk
+    "vad_merge_gap": 0.0,  # chunks closer than this (s) are merged, pause included
+    "vad_gap": 0.5,  # silence (s) put before each chunk in the stream (the real pause when shorter)
+    "hotwords": None,  # {role: [phrase, ...]}: words each channel's role is listened for with
     "word_timestamps": True,
     "condition_on_previous_text": False,  # stops one hallucination from seeding the next
     "split_gap": 1.0,  # a pause this long (s) inside a segment starts a new utterance
@@ -79,9 +86,9 @@ class Transcriber:
 
     # --- what a backend implements -------------------------------------------------------
 
-    def recognize(self, samples: np.ndarray) -> list[RawSegment]:
+    def recognize(self, samples: np.ndarray, prompt: str | None = None) -> list[RawSegment]:
         """Recognise 16 kHz mono float32 speech (silence is already cut out when VAD is on);
-        times in seconds from its start."""
+        times in seconds from its start. ``prompt``: words to listen for (hotwords)."""
         raise NotImplementedError
 
     # --- shared ----------------------------------------------------------------------------
@@ -122,12 +129,12 @@ class Transcriber:
         samples = _to_16k(audio)
         channels = _distinct_channels(samples)
         meta = dict(meta or {})
-        dropped: list[dict[str, Any]] = []
+        notes: dict[str, list[dict[str, Any]]] = {"dropped": [], "trimmed": []}
         utterances: list[Utterance] = []
         roles_inferred = False
         if len(channels) == 1:
             mono = channels[0]
-            utterances = self._utterances(self._recognize_speech(mono), None, "unknown", dropped)
+            utterances = self._utterances(*self._recognize_speech(mono, self.prompt_for(None)), None, "unknown", notes)
             if utterances:
                 spans = [(u.start or 0.0, u.end or 0.0) for u in utterances]
                 feats = voice_features(mono, SAMPLE_RATE, spans) if len(spans) >= 2 else None
@@ -140,12 +147,13 @@ class Transcriber:
         else:
             for ch, x in enumerate(_gate_bleed(channels)):
                 role = roles[ch] if ch < len(roles) else "unknown"
-                utterances.extend(self._utterances(self._recognize_speech(x), ch, role, dropped))
+                utterances.extend(self._utterances(*self._recognize_speech(x, self.prompt_for(role)), ch, role, notes))
             utterances = _drop_crosstalk(utterances, channels)
         utterances.sort(key=lambda u: (u.start or 0.0, u.channel or 0))
         utterances = _join_turns(utterances, float(self.options["join_gap"]))
-        if dropped:
-            meta["asr_dropped"] = dropped
+        for kind, items in notes.items():
+            if items:
+                meta[f"asr_{kind}"] = items
         return Transcript(
             call_id=call_id,
             utterances=utterances,
@@ -156,21 +164,90 @@ class Transcriber:
             meta=meta,
         )
 
-    def _recognize_speech(self, samples: np.ndarray) -> list[RawSegment]:
-        """Recognise one channel's speech (silence cut out by VAD, :mod:`qc.asr.stream`);
-        segments in channel time."""
+    def relisten(
+        self,
+        audio: DecodedAudio,
+        channel: int | None,
+        start: float,
+        end: float,
+        words: Sequence[str] = (),
+        beam_size: int = 10,
+    ) -> list[Utterance]:
+        """Recognise one window of one channel again, more carefully: a wider beam and ``words``
+        as hotwords. For checking what a deduction rests on before it is made.
+
+        Args:
+            audio: the call's recording.
+            channel: the channel index (``None`` or 0 for mono).
+            start, end: the window, seconds of the call.
+            words: phrases to listen for (the rule's own).
+            beam_size: the beam for this window.
+
+        Returns:
+            The window's utterances in call time (role "unknown"; the caller knows the role).
+        """
+        samples = _to_16k(audio)
+        chans = _gate_bleed(_distinct_channels(samples))
+        x = chans[min(channel or 0, len(chans) - 1)]
+        a, b = max(int(start * SAMPLE_RATE), 0), min(int(end * SAMPLE_RATE), len(x))
+        if b - a < SAMPLE_RATE // 10:
+            return []
+        saved = dict(self.options)
+        self.options["beam_size"] = beam_size
+        try:
+            prompt = " ".join(dict.fromkeys(w for w in words if w)) or None
+            segments, speech = self._recognize_speech(np.ascontiguousarray(x[a:b]), prompt)
+            utts = self._utterances(segments, speech, channel, "unknown", {"dropped": [], "trimmed": []})
+        finally:
+            self.options = saved
+        shift = a / SAMPLE_RATE
+        for u in utts:
+            u.start = round((u.start or 0.0) + shift, 2)
+            u.end = round((u.end or 0.0) + shift, 2)
+            for w in u.words:
+                w.start, w.end = round(w.start + shift, 2), round(w.end + shift, 2)
+        return utts
+
+    def prompt_for(self, role: str | None) -> str | None:
+        """The hotwords for a channel of this role (``None``: mono, every role's words)."""
+        hot = self.options.get("hotwords") or {}
+        if role is None or role == "unknown":
+            words = [w for ws in hot.values() for w in ws]
+        else:
+            words = list(hot.get(role) or ())
+        words = list(dict.fromkeys(w.strip() for w in words if w and w.strip()))
+        return " ".join(words) or None
+
+    def _recognize_speech(self, samples: np.ndarray, prompt: str | None = None,
+                          ) -> tuple[list[RawSegment], list[tuple[float, float]] | None]:
+        """Recognise one channel's speech (silence cut out by VAD, :mod:`qc.asr.stream`).
+
+        Returns:
+            Segments in channel time, and where the VAD heard speech (seconds, padding taken
+            off; ``None`` with VAD off).
+        """
+        speech = None
         if self.options["vad"]:
-            stream, pieces = pack(samples, speech_chunks(samples))
+            o = self.options
+            pad = int(o["vad_pad_ms"])
+            chunks = speech_chunks(samples, pad, int(o["vad_min_silence_ms"]), float(o["vad_merge_gap"]))
+            stream, pieces = pack(samples, chunks, float(o["vad_gap"]))
+            speech = [((a / SAMPLE_RATE) + pad / 1000, (b / SAMPLE_RATE) - pad / 1000) for a, b in chunks]
         else:
             stream, pieces = samples, []
         if len(stream) < SAMPLE_RATE // 10:
-            return []
-        segments = self.recognize(stream)
-        return unpack(segments, pieces) if pieces else segments
+            return [], speech
+        segments = self.recognize(stream, prompt) if prompt else self.recognize(stream)
+        return (unpack(segments, pieces) if pieces else segments), speech
 
-    def _utterances(self, segments: list[RawSegment], channel: int | None, role: str,
-                    dropped: list[dict[str, Any]]) -> list[Utterance]:
-        """Clean one channel's segments (Simplified Chinese, hallucination guard) into utterances."""
+    def _utterances(self, segments: list[RawSegment], speech: list[tuple[float, float]] | None,
+                    channel: int | None, role: str, notes: dict[str, list[dict[str, Any]]]) -> list[Utterance]:
+        """Clean one channel's segments (Simplified Chinese, hallucination guard) into utterances.
+
+        A looping segment is trimmed to its real content; a segment the decoder doubts is removed
+        only when the VAD heard no speech behind it (always, with VAD off). What is trimmed or
+        removed is listed in ``notes`` (``meta.asr_trimmed`` / ``meta.asr_dropped``).
+        """
         out: list[Utterance] = []
         for seg in segments:
             words = [Word(w.start, w.end, to_simplified(w.text), w.probability) for w in seg.words]
@@ -182,16 +259,35 @@ class Transcriber:
                 seg.avg_logprob, seg.no_speech_prob, seg.compression_ratio,
             )
             reason = check_segment(seg, self.guard)
+            if is_repetitive(reason):
+                trimmed = trim_repeats(seg)
+                notes["trimmed"].append({"channel": channel, "start": round(seg.start, 2), "end": round(seg.end, 2),
+                                         "text": seg.text.strip(), "kept": trimmed.text if trimmed else "",
+                                         "reason": reason})
+                if trimmed is not None:
+                    seg = trimmed
+                    reason = check_segment(seg, self.guard)
+                    reason = None if is_repetitive(reason) else reason
+            if reason and reason != "empty" and speech is not None and _speech_behind(seg, speech):
+                reason = None  # the decoder doubts it, but someone spoke: keep it (its confidence is low)
             cleaned = None if reason else strip_phantoms(seg)
             if cleaned is None:
                 reason = reason or "phantom phrase"
-                dropped.append({"channel": channel, "start": round(seg.start, 2), "end": round(seg.end, 2),
-                                "text": seg.text.strip(), "reason": reason})
+                if reason != "empty":
+                    notes["dropped"].append({"channel": channel, "start": round(seg.start, 2), "end": round(seg.end, 2),
+                                             "text": seg.text.strip(), "reason": reason})
                 log.debug("dropped %r: %s", seg.text, reason)
                 continue
             for piece in _split_at_pauses(cleaned, float(self.options["split_gap"])):
                 out.append(_utterance(piece, channel, role))
         return out
+
+
+def _speech_behind(seg: RawSegment, speech: list[tuple[float, float]], share: float = 0.5) -> bool:
+    """True when the VAD heard speech under at least ``share`` of the segment's time."""
+    a, b = seg.start, max(seg.end, seg.start + 0.05)
+    heard = sum(max(0.0, min(b, e) - max(a, s)) for s, e in speech)
+    return heard >= share * (b - a)
 
 
 def _to_16k(audio: DecodedAudio) -> np.ndarray:

@@ -151,11 +151,13 @@ def interruption(
 
 def _prepare_rate(params: dict, report: Report) -> dict:
     check_role(params, report)
-    _positive(params, report, "max_cpm", "min_cpm")
+    _positive(params, report, "max_cpm", "min_cpm", "pause_seconds")
+    if params.get("edge_seconds") is not None and params["edge_seconds"] < 0:
+        report("edge_seconds", "RUL022", "edge_seconds must be >= 0")
     if params.get("max_cpm") is None and params.get("min_cpm") is None:
         report("type", "RUL012", "speech_rate needs max_cpm and/or min_cpm")
-    if params.get("per", "utterance") not in ("utterance", "call"):
-        report("per", "RUL013", "per must be 'utterance' or 'call'")
+    if params.get("per", "turn") not in ("turn", "utterance", "call"):
+        report("per", "RUL013", "per must be 'turn', 'utterance' or 'call'")
     return params
 
 
@@ -167,11 +169,19 @@ def speech_rate(
     role: str = "agent",
     max_cpm: float | None = None,
     min_cpm: float | None = None,
-    per: str = "utterance",
+    per: str = "turn",
     min_chars: int = 10,
+    pause_seconds: float = 1.0,
+    edge_seconds: float = 0.2,
 ) -> list[Hit]:
-    """Speaking rate in characters per minute (normalised characters) above ``max_cpm`` or below
-    ``min_cpm``, ``per`` utterance (those with at least ``min_chars``) or over the whole call."""
+    """Speaking rate in characters per minute of voiced time (normalised characters) above
+    ``max_cpm`` or below ``min_cpm``; utterances under ``min_chars`` are not judged.
+    ``per: turn`` (default) judges each utterance with its share of the turn's voiced time: the
+    role's consecutive utterances (nobody else starting in between) are one stretch of speech,
+    and half of each pause up to ``pause_seconds`` between two of them is given to each side
+    (longer pauses, a hold or a lookup, are not speaking time); ``edge_seconds`` is added for
+    the word times ASR leaves out at the ends. ``per: utterance`` uses each utterance's own span,
+    ``per: call`` the role's whole speech."""
     ctx.require_timing("speech_rate")
     us = ctx.utterances
     idx = [i for i in in_role(ctx, scope, role) if us[i].end > us[i].start]
@@ -181,19 +191,62 @@ def speech_rate(
 
     if per == "call":
         chars = sum(len(ctx.text(i)) for i in idx)
-        secs = sum(us[i].end - us[i].start for i in idx)
+        secs = _voiced_seconds([(us[i].start, us[i].end) for i in idx], pause_seconds)
         if chars < min_chars or secs <= 0:
             return []
         cpm = chars / secs * 60
         return [Hit(None, value=round(cpm))] if bad(cpm) else []
+    voiced = {i: us[i].end - us[i].start for i in idx}
+    if per == "turn":
+        for turn in _turns(ctx, idx):
+            turn = sorted(turn, key=lambda i: us[i].start)
+            for i in turn:
+                voiced[i] += edge_seconds
+            for a, b in zip(turn, turn[1:]):
+                gap = us[b].start - us[a].end
+                if 0 < gap <= pause_seconds:
+                    voiced[a] += gap / 2
+                    voiced[b] += gap / 2
     hits = []
     for i in idx:
         n = len(ctx.text(i))
         if n >= min_chars:
-            cpm = n / (us[i].end - us[i].start) * 60
+            cpm = n / voiced[i] * 60
             if bad(cpm):
                 hits.append(Hit(i, value=round(cpm)))
     return hits
+
+
+def _turns(ctx: Any, idx: list[int]) -> list[list[int]]:
+    """Group the role's utterances into turns: consecutive in time, no other speaker starting between."""
+    us = ctx.utterances
+    mine = set(idx)
+    turns: list[list[int]] = []
+    current: list[int] = []
+    for i in sorted(ctx.all, key=lambda k: (us[k].start if us[k].start is not None else 0.0, k)):
+        if i in mine:
+            current.append(i)
+        elif current and us[i].role not in (None, us[current[0]].role):
+            turns.append(current)
+            current = []
+    if current:
+        turns.append(current)
+    return turns
+
+
+def _voiced_seconds(spans: list[tuple[float, float]], pause: float) -> float:
+    """Time from first to last word of each stretch of speech; gaps over ``pause`` s left out."""
+    total, run_start, run_end = 0.0, None, None
+    for a, b in sorted(spans):
+        if run_end is not None and a - run_end <= pause:
+            run_end = max(run_end, b)
+            continue
+        if run_end is not None:
+            total += run_end - run_start
+        run_start, run_end = a, b
+    if run_end is not None:
+        total += run_end - run_start
+    return total
 
 
 def _prepare_minmax(params: dict, report: Report) -> dict:
