@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 # Part of every key: bump it when what qc does to Whisper's output changes (segmentation into
 # utterances, the hallucination guard, t2s, spacing), so an upgraded qc recognises again instead
 # of serving transcripts an older version made.
-ASR_REVISION = 3
+ASR_REVISION = 4
 
 
 def cache_dir() -> Path:
