@@ -5,8 +5,8 @@ check 机主本人/身份证后四位, closing) around the body of a real custom
 (../shared/data/dialogues_zh, STC-3 Weibo helpdesk *train* split). In a good share of the calls the
 agent does NOT say the staff number, the identity check or the closing and says something that
 sounds close instead (工行客服, 订单号后四位, 记住密码, 再建一个工单 ...), so a recogniser biased towards
-the script words can be caught inventing them. A few calls have one agent line read fast (~430
-characters/min) for RATE01; every other line is at the voice's normal pace (~250/min).
+the script words can be caught inventing them. A few calls have one agent line read fast (~450
+characters/min) for RATE01; every other line is at normal pace (median 256, at most 319 per minute).
 
 Left = agent, right = customer, gaps 0.4-1.2 s, one customer interruption per call, telephone band
 (300-3400 Hz, 8 kHz, line noise, G.711 mu-law) as samples/make_samples.py and tools/tts/make_8k.sh.
@@ -232,7 +232,7 @@ T###.json  the true turns as a qc transcript (role, channel, start, end, text: s
            meta.expected = required-rule decisions by design: OPEN01 (staff number 工号 in the
            opening), IDEN01 (identity check 机主本人/身份证后四位), CLOSE01 (closing), each "said" or
            "missing". When missing, the agent says something that sounds close instead.
-           meta.fast_turns = utterance indices of agent lines read fast (~430 chars/min; RATE01 should
+           meta.fast_turns = utterance indices of agent lines read fast (~450 chars/min; RATE01 should
            fire); every other line is normal pace.
 calls.csv  call_id, agent_id, direction (inbound: IDEN01 applies), source_id (dialogue id).
 
