@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import hashlib
 import json
 import sys
 import time
@@ -130,7 +131,7 @@ def main() -> None:
         audio = decode_audio(c["wav"])
         sha = file_sha256(c["wav"])
         if args.mono:
-            sha += ":mono"
+            sha = hashlib.sha256(f"{sha}:mono".encode()).hexdigest()  # the down-mix is another recording
             audio = DecodedAudio(audio.samples.mean(axis=0, keepdims=True), audio.sample_rate,
                                  dataclasses.replace(audio.info, channels=1, sha256=sha))
         key = transcriber.cache_key(sha)
