@@ -191,13 +191,13 @@ def assign_mono_roles(
             if durations[i] < 1.0 and gaps[i] < 0.1:
                 labels[i] = labels[i - 1]
     per_voice = [sum(s for s, lab in zip(scores, labels) if lab == k) for k in (0, 1)]
-    if per_voice[0] != per_voice[1]:
-        agent = int(np.argmax(per_voice))
-    elif scores[0] > 0:
-        # Both voices sound equally agent-like (usually: neither). The opener of a call
-        # centre recording is the agent in the common inbound case, but that is a guess we
-        # only take when the first speaker says something agent-like.
+    if scores[0] > 0:
+        # The call opens with an agent-like line (您好，工号…为您服务): that voice is the agent.
+        # A surer cue than counting agent phrases per voice, which an utterance holding both
+        # speakers (a quick reply run into the agent's next line) can tip the wrong way.
         agent = int(labels[0])
+    elif per_voice[0] != per_voice[1]:
+        agent = int(np.argmax(per_voice))
     else:
         return ["agent" if s > 0 else "unknown" for s in scores]
     return ["agent" if lab == agent else "customer" for lab in labels]
