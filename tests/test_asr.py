@@ -422,3 +422,20 @@ def test_speech_rate_is_judged_over_the_turn_with_its_short_pauses():
     # a line read fast inside the same turn is still caught (30 characters in 4 s: 450/min)
     fast = [*turn[:3], Utterance("agent", "本次办理的套餐每月六十八元包含三十G流量和三百分钟通话当月生效", 9.0, 13.0)]
     assert [f.evidence[0].utterance for f in inspect(Transcript(call_id="y", utterances=fast), rate).findings] == [3]
+
+
+def test_relisten_windows_follow_the_rules_scope():
+    from qc.pipeline import _rule_window
+    from qc.rules import load_rules
+    from qc.types import Transcript, Utterance
+
+    rules = load_rules(Path(__file__).resolve().parents[1] / "rules")
+    t = Transcript(call_id="x", utterances=[
+        Utterance("agent", "您好", 3.0, 5.0, 0.9, 0), Utterance("customer", "喂", 5.5, 6.0, 0.9, 1),
+        Utterance("agent", "请讲", 6.5, 7.0, 0.9, 0), Utterance("agent", "好的", 40.0, 42.0, 0.9, 0),
+        Utterance("agent", "嗯", 60.0, 61.0, 0.9, 0)])
+    assert _rule_window(rules.get("OPEN01"), t, "agent") == (2.5, 17.5)  # first 2 agent lines, >= 15 s
+    assert _rule_window(rules.get("IDEN01"), t, "agent") == (2.5, 17.5)  # 10 s after the agent's first words
+    a, b = _rule_window(rules.get("CLOSE01"), t, "agent")
+    assert (a, b) == (40.0, 61.5)  # the last 2 agent lines
+    assert _rule_window(rules.get("FORB01"), t, "agent") is None  # no scope: nothing to re-listen
