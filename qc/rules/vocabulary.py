@@ -9,7 +9,8 @@ the end of the call (scope ``last``/``last_seconds``: 感谢来电, 祝您生活
 Whisper invents such outros on the silence at the end of a stream, and with them in the prompt it
 wrote 「祝您生活愉快」 over and over on 7 of 24 unseen calls (docs/transcription.md). A phrase counts
 for a role when its keyword condition, the ``scope`` around it or the ``sequence`` it follows
-names that role (or none). The ASR stage receives the result as plain data (role -> phrases)
+names that role (or none); a ``risk_cue`` condition gives its kind's phrases from the one cue
+table (qc.emotion.lexicon) to the customer, or to the role it names. The ASR stage receives the result as plain data (role -> phrases)
 and never sees the rules.
 """
 
@@ -25,6 +26,9 @@ __all__ = ["VOCABULARY_POLARITIES", "VocabularyError", "vocabulary", "load_vocab
 
 VOCABULARY_POLARITIES: tuple[str, ...] = ("required", "risk")
 ROLES = ("agent", "customer")
+# A long prompt makes Whisper skip speech (docs/transcription.md): each risk kind lends only its
+# first, most typical cues (the table lists them first), not its ~40 variants.
+RISK_CUES_PER_KIND = 6
 
 
 class VocabularyError(ValueError):
@@ -59,6 +63,12 @@ def _walk(cond: Cond | None, inherited: str | None, role: str, out: list[str]) -
         if own in (None, role):
             for key in ("any", "all"):
                 out.extend(w for w in (p.get(key) or ()) if isinstance(w, str))
+        return
+    if name == "risk_cue":  # the cue table of qc.emotion.lexicon; by default the customer's lines
+        if (own or "customer") == role:
+            from qc.emotion.lexicon import RISK_CUES
+
+            out.extend(RISK_CUES.get(p.get("kind"), ())[:RISK_CUES_PER_KIND])
         return
     if name == "sequence":
         _walk(p.get("when"), own, role, out)
