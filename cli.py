@@ -8,6 +8,7 @@ that `qc rules test` starts fast. Logs go to stderr, results to files or stdout.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -48,6 +49,18 @@ def _shown(text: str, raw: bool = False) -> str:
     from qc.redact import redact_text
 
     return redact_text(text)
+
+
+def _exit_now(code: int) -> None:
+    """Leave without the interpreter's shutdown: after an interrupt everything is saved, and shutting
+    down a stopped process pool can print a spurious traceback (Python 3.11) or, during that
+    shutdown, let a second Ctrl-C kill the process instead of exiting with ``code``."""
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -485,7 +498,7 @@ def score(
         _fail(str(e))
     except KeyboardInterrupt as e:
         typer.echo("interrupted: finished calls are saved; run the same command again to resume", err=True)
-        raise typer.Exit(getattr(e, "exit_code", 130))
+        _exit_now(getattr(e, "exit_code", 130))
     for line in summary.lines():
         typer.echo(line, err=line.startswith("FAILED"))
     raise typer.Exit(summary.exit_code)

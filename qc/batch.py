@@ -93,6 +93,23 @@ def _interrupts():
             signal.signal(sig, old)
 
 
+@contextmanager
+def _signals_held():
+    """SIGINT/SIGTERM wait until the block is done (then the handler runs), where the OS allows."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 @dataclass
 class NightSummary:
     """What a night batch did. ``exit_code``: 0 all scored, 1 some calls failed or interrupted."""
@@ -499,6 +516,7 @@ def _stop_pool(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
     """Cancel queued calls and end the workers: SIGTERM, then SIGKILL after ``grace`` seconds."""
     # shutdown() empties pool._processes (Python 3.11+): take the list first
     procs = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
         if proc.is_alive():
@@ -510,6 +528,13 @@ def _stop_pool(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
         if proc.is_alive():
             proc.kill()
             proc.join(1.0)
+    # shutdown() above already woke the pool's manager thread, which now closes its wake-up pipe;
+    # concurrent.futures would wake it again at interpreter exit, and in Python 3.11 that write can
+    # race the close ("OSError: [Errno 9] Bad file descriptor" printed after "interrupted").
+    from concurrent.futures import process as futures_process
+
+    if manager is not None:
+        futures_process._threads_wakeups.pop(manager, None)
 
 
 # --- the driver ----------------------------------------------------------------------------
@@ -598,12 +623,13 @@ def score_night(
     todo: list[CallJob] = []
 
     def record(outcome: CallOutcome) -> None:
-        if outcome.status == "scored":
-            _save(out, outcome, fingerprints[outcome.call_id])
-        elif outcome.status == "failed":
-            log.error("%s", outcome.error)
-        outcome.result = None  # saved to disk; keep the summary small
-        summary.calls.append(outcome)
+        with _signals_held():  # a call saved is a call counted: Ctrl-C waits for both
+            if outcome.status == "scored":
+                _save(out, outcome, fingerprints[outcome.call_id])
+            elif outcome.status == "failed":
+                log.error("%s", outcome.error)
+            outcome.result = None  # saved to disk; keep the summary small
+            summary.calls.append(outcome)
         if progress is not None:
             progress(outcome, summary, total)
 
