@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qc.emotion.dialogue import CALL_MODEL_FILENAME, call_features, line_pushes, load_call_model
 from qc.emotion.risk import classify_complaint, find_risks
 from qc.emotion.text import load_text_model, score_text
 from qc.types import CallEmotion, Evidence, Transcript, UtteranceEmotion
@@ -78,7 +79,7 @@ def _driver(transcript: Transcript, ue: UtteranceEmotion) -> Evidence:
 
 
 def analyze_call(transcript: Transcript, audio: DecodedAudio | None = None,
-                 model: str | Path | None = None) -> CallEmotion:
+                 model: str | Path | None = None, call_model: str | Path | None = None) -> CallEmotion:
     """Emotion, complaint and risk summary of one call.
 
     Args:
@@ -86,14 +87,19 @@ def analyze_call(transcript: Transcript, audio: DecodedAudio | None = None,
         audio: the decoded recording; when given, loudness, pitch and speech-rate rises
             against each speaker's own baseline raise ``voice_arousal`` and negativity.
         model: text model file or folder; default ``$QC_EMOTION_MODEL`` or the shipped one.
+        call_model: call outcome model file or folder; default ``$QC_CALL_MODEL``, else
+            ``call_model.npz`` beside ``model`` when that folder has one, else the shipped one.
 
     Returns:
         A :class:`~qc.types.CallEmotion`. ``customer_mean``/``customer_peak`` summarise the
         customer's lines; ``trajectory`` compares the first and last third of them
         (``recovered`` / ``worsened`` / ``stable``); ``volatility`` is the mean absolute change
         between consecutive customer lines; ``drivers`` quote the lines behind these.
+        ``dissatisfied`` / ``unresolved`` are the call models' calibrated probabilities and
+        ``outcome_evidence`` the customer lines that pushed dissatisfaction most.
     """
     utts = score_utterances(transcript, model=model)
+    text_neg = [u.negativity for u in utts]
     if audio is not None and transcript.has_timing:
         from qc.emotion.voice import voice_arousal
 
@@ -131,4 +137,21 @@ def analyze_call(transcript: Transcript, audio: DecodedAudio | None = None,
     call.drivers = [_driver(transcript, utts[i]) for i in sorted(set(worst) | set(rude))]
     call.risks = find_risks(transcript)
     call.complaint = classify_complaint(transcript, [u.negativity for u in utts], call.risks, call.customer_peak)
+    if call_model is None and model is not None and Path(model).is_dir() and (Path(model) / CALL_MODEL_FILENAME).is_file():
+        call_model = model  # `qc emotion train --out DIR` writes both models there
+    _outcomes(call, transcript, text_neg, call_model)
     return call
+
+
+def _outcomes(call: CallEmotion, transcript: Transcript, text_neg: list[float], call_model: str | Path | None) -> None:
+    """Dissatisfied / unresolved probabilities and the customer lines that pushed them most."""
+    if not transcript.utterances:
+        return
+    cm = load_call_model(call_model)
+    roles = [u.role for u in transcript.utterances]
+    texts = [u.text for u in transcript.utterances]
+    p = cm.predict(call_features(roles, texts, text_neg))
+    call.dissatisfied = round(p["dissatisfied"], 4)
+    call.unresolved = round(p["unresolved"], 4)
+    pushes = [i for i, push in line_pushes(cm, roles, texts) if push > 0][:2]
+    call.outcome_evidence = [_driver(transcript, call.utterances[i]) for i in pushes]
