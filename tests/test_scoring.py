@@ -211,4 +211,4 @@ def test_each_emotion_reason_quotes_its_own_speaker():
     _, reasons = call_priority(CallResult(t, case.inspection, emotion, case.score))
     by_kind = {r.code: r for r in reasons}
     assert by_kind["agent_temper"].evidence.role == "agent" and "听不懂" in by_kind["agent_temper"].evidence.text
-    assert by_kind["negativity"].evidence.role == "customer" and by_kind["negativity"].evidence.start == 5.5
+    assert by_kind["dissatisfied"].evidence.role == "customer" and by_kind["dissatisfied"].evidence.start == 5.5

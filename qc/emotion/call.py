@@ -3,14 +3,15 @@ the utterances that drove them, complaint analysis and risk flags."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qc.emotion.dialogue import CALL_MODEL_FILENAME, call_features, line_pushes, load_call_model
+from qc.emotion.dialogue import CALL_MODEL_ENV, CALL_MODEL_FILENAME, call_features, line_pushes, load_call_model
 from qc.emotion.risk import classify_complaint, find_risks
-from qc.emotion.text import load_text_model, score_text
+from qc.emotion.text import MODEL_ENV, load_text_model, score_text
 from qc.types import CallEmotion, Evidence, Transcript, UtteranceEmotion
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -137,8 +138,10 @@ def analyze_call(transcript: Transcript, audio: DecodedAudio | None = None,
     call.drivers = [_driver(transcript, utts[i]) for i in sorted(set(worst) | set(rude))]
     call.risks = find_risks(transcript)
     call.complaint = classify_complaint(transcript, [u.negativity for u in utts], call.risks, call.customer_peak)
-    if call_model is None and model is not None and Path(model).is_dir() and (Path(model) / CALL_MODEL_FILENAME).is_file():
-        call_model = model  # `qc emotion train --out DIR` writes both models there
+    text_dir = model if model is not None else os.environ.get(MODEL_ENV) or None
+    if call_model is None and not os.environ.get(CALL_MODEL_ENV) and text_dir is not None \
+            and (Path(text_dir) / CALL_MODEL_FILENAME).is_file():
+        call_model = text_dir  # a folder from `qc emotion train` may hold both models
     _outcomes(call, transcript, text_neg, call_model)
     return call
 

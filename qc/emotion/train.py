@@ -433,3 +433,169 @@ def _calibration_error(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
         if m.any():
             err += m.sum() * abs(p[m].mean() - y[m].mean())
     return float(err / len(p))
+
+
+@dataclass
+class CallRecalibrationReport:
+    """What ``qc emotion train`` did with call labels, per outcome: calls used, the Platt
+    scale/shift applied, and held-out log loss before/after (None with under 40 labelled calls)."""
+
+    calls: int
+    outcomes: dict[str, dict]
+    out: Path
+
+
+CALL_LABEL_COLUMNS = ("call_id", "role", "text")
+_TRUE = {"1", "true", "yes", "y", "是", "不满意", "未解决"}
+_FALSE = {"0", "false", "no", "n", "否", "满意", "已解决"}
+
+
+def is_call_label_file(path: str | Path) -> bool:
+    """True when the CSV's header has ``call_id`` (call labels) rather than ``text,label``."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            header = next(csv.reader(f), [])
+    except FileNotFoundError:
+        return False
+    return "call_id" in [h.strip().lower() for h in header]
+
+
+def read_call_labels(path: str | Path) -> list[LabelledCall]:
+    """Read a team's labelled calls: one row per utterance, in call order.
+
+    Columns ``call_id,role,text`` (role ``agent`` or ``customer``) and at least one of
+    ``dissatisfied`` / ``unresolved`` (1/0, yes/no, 是/否; blank when not labelled). A call's label
+    is taken from any of its rows that has one.
+
+    Raises:
+        LabelFileError: missing columns, a bad role or label, or contradicting labels (all reported).
+    """
+    from qc.emotion.dialogue import OUTCOMES
+
+    path = Path(path)
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise LabelFileError(f"{path}: no such file") from None
+    calls: dict[str, LabelledCall] = {}
+    errors: list[str] = []
+    with handle:
+        reader = csv.DictReader(handle)
+        fields = [f.strip().lower() for f in reader.fieldnames or []]
+        missing = [c for c in CALL_LABEL_COLUMNS if c not in fields]
+        if missing or not any(o in fields for o in OUTCOMES):
+            raise LabelFileError(f"{path}:1: needs a header with call_id,role,text and dissatisfied and/or unresolved "
+                                 f"(found {','.join(fields) or 'none'})")
+        reader.fieldnames = fields
+        for row in reader:
+            line = reader.line_num
+            cid, role, text = ((row.get(c) or "").strip() for c in CALL_LABEL_COLUMNS)
+            if not cid or not text:
+                continue
+            if role not in ("agent", "customer"):
+                errors.append(f"{path}:{line}: role {role!r}; use agent or customer")
+                continue
+            call = calls.setdefault(cid, LabelledCall(cid, [], []))
+            call.roles.append(role)
+            call.texts.append(text)
+            for o in OUTCOMES:
+                value = (row.get(o) or "").strip().lower()
+                if not value:
+                    continue
+                if value not in _TRUE | _FALSE:
+                    errors.append(f"{path}:{line}: {o} {value!r}; use 1 or 0 (or leave it blank)")
+                    continue
+                label = int(value in _TRUE)
+                if getattr(call, o) not in (None, label):
+                    errors.append(f"{path}:{line}: call {cid} has both {o}=1 and {o}=0")
+                setattr(call, o, label)
+    if errors:
+        raise LabelFileError("\n".join(errors[:20]) + (f"\n... and {len(errors) - 20} more" if len(errors) > 20 else ""))
+    return list(calls.values())
+
+
+def _platt(z: np.ndarray, y: np.ndarray, pull: float = 1.0, steps: int = 100) -> tuple[float, float]:
+    """Scale ``a`` and shift ``b`` minimising log loss of sigmoid(a*z + b), pulled towards (1, 0)."""
+
+    def objective(a: float, b: float) -> float:
+        zz = a * z + b
+        return float(np.logaddexp(0, -zz)[y == 1].sum() + np.logaddexp(0, zz)[y == 0].sum()
+                     + pull / 2 * ((a - 1.0) ** 2 + b * b))
+
+    a, b = 1.0, 0.0
+    f = objective(a, b)
+    for _ in range(steps):  # Newton on two parameters, with backtracking
+        p = _sigmoid(a * z + b)
+        g = np.array([((p - y) * z).sum() + pull * (a - 1.0), (p - y).sum() + pull * b])
+        w = p * (1 - p)
+        H = np.array([[(w * z * z).sum() + pull, (w * z).sum()], [(w * z).sum(), w.sum() + pull]])
+        step = np.linalg.solve(H, g)
+        t = 1.0
+        while t > 1e-6 and objective(a - t * step[0], b - t * step[1]) > f - 1e-4 * t * (g @ step):
+            t /= 2
+        a, b = a - t * step[0], b - t * step[1]
+        f_new = objective(a, b)
+        if f - f_new < 1e-10:
+            break
+        f = f_new
+    return float(a), float(b)
+
+
+def _log_loss(z: np.ndarray, y: np.ndarray) -> float:
+    p = np.clip(_sigmoid(z), 1e-6, 1 - 1e-6)
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+
+
+def recalibrate_calls(labels_csv: str | Path, out_dir: str | Path, base: str | Path | None = None,
+                      min_calls: int = 10, seed: int = 0) -> CallRecalibrationReport:
+    """Recalibrate the call outcome models on a team's labelled calls (numpy only).
+
+    The models' n-gram and cue weights stay; each outcome with at least ``min_calls`` labelled
+    calls of both classes gets a new Platt scale and shift (fitted on its logits, pulled gently
+    towards no change), which is what a different call centre's base rate and wording shift
+    most. With 40 labelled calls or more, 20 % are held out first to report log loss before and
+    after; the saved model is fitted on all of them.
+
+    Args:
+        labels_csv: see :func:`read_call_labels`.
+        out_dir: folder for ``call_model.npz`` (``analyze_call(call_model=...)``,
+            ``$QC_CALL_MODEL``, or ``--model DIR`` / ``$QC_EMOTION_MODEL`` when the folder also
+            holds the text model).
+        base: the call model to start from (default ``$QC_CALL_MODEL`` or the shipped one).
+    """
+    from qc.emotion.dialogue import CALL_MODEL_FILENAME, load_call_model
+
+    calls = read_call_labels(labels_csv)
+    model = load_call_model(base)
+    feats = call_feature_rows(calls)
+    z = np.array([model.logits(f) for f in feats])
+    weights, dense_w, bias = model.weights.copy(), model.dense_w.copy(), model.bias.copy()
+    done: dict[str, dict] = {}
+    for k, o in enumerate(model.outcomes):
+        rows = np.array([i for i, c in enumerate(calls) if getattr(c, o, None) is not None], dtype=int)
+        y = np.array([getattr(calls[i], o) for i in rows], dtype=float)
+        if len(rows) < min_calls or len(set(y)) < 2:
+            continue
+        zz = z[rows, k]
+        before = after = None
+        if len(rows) >= 40:
+            order = np.random.default_rng(seed).permutation(len(rows))
+            ho, tr = order[: len(rows) // 5], order[len(rows) // 5 :]
+            a, b = _platt(zz[tr], y[tr])
+            before, after = _log_loss(zz[ho], y[ho]), _log_loss(a * zz[ho] + b, y[ho])
+        a, b = _platt(zz, y)
+        weights[k] *= a
+        dense_w[k] *= a
+        bias[k] = a * bias[k] + b
+        done[o] = {"calls": int(len(rows)), "positive_rate": float(y.mean()), "scale": a, "shift": b,
+                   "heldout_log_loss_before": before, "heldout_log_loss_after": after}
+    if not done:
+        raise LabelFileError(f"{labels_csv}: need at least {min_calls} labelled calls with both 1 and 0 for "
+                             "dissatisfied or unresolved")
+    tuned = type(model)(group=model.group, blocks=model.blocks, outcomes=model.outcomes, weights=weights,
+                        dense_w=dense_w, bias=bias, dense_mean=model.dense_mean, dense_scale=model.dense_scale,
+                        meta=dict(model.meta, recalibrated_on=str(labels_csv), recalibration=done))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tuned.save(out / CALL_MODEL_FILENAME)
+    return CallRecalibrationReport(calls=len(calls), outcomes=done, out=out / CALL_MODEL_FILENAME)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from qc.history import FCR_TARGET, Contact, History, RulePrecision, contact_of, find_repeats, first_contact_resolution
-from qc.queue import COMPLAINT_POINTS, COMPLAINT_TYPE_NAMES, PRIORITY_POINTS, RISK_NAMES, QueueEntry, build_queue
+from qc.queue import COMPLAINT_POINTS, COMPLAINT_TYPE_NAMES, PRIORITY_POINTS, RISK_NAMES, QueueEntry, build_queue, rule_precision_estimate
 from qc.redact import redact_text
 from qc.report import charts
 from qc.report.exports import (
@@ -302,6 +302,7 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
     queue = build_queue(
         shown, limit=opts.queue_limit, calibration=opts.calibration,
         seed=opts.seed if opts.seed is not None else night, repeat_complaints=repeat_complaints, team_of=team_of,
+        rule_precision={p.rule: rule_precision_estimate(p.confirmed, p.false_positive) for p in precision},
     )
     if opts.redact:
         for c in cards:
