@@ -156,5 +156,6 @@ def _outcomes(call: CallEmotion, transcript: Transcript, text_neg: list[float], 
     p = cm.predict(call_features(roles, texts, text_neg))
     call.dissatisfied = round(p["dissatisfied"], 4)
     call.unresolved = round(p["unresolved"], 4)
-    pushes = [i for i, push in line_pushes(cm, roles, texts) if push > 0][:2]
+    ranked = line_pushes(cm, roles, texts)
+    pushes = [i for i, push in ranked if push > 0][:2] or [i for i, _ in ranked[:1]]
     call.outcome_evidence = [_driver(transcript, call.utterances[i]) for i in pushes]
