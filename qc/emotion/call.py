@@ -147,7 +147,8 @@ def analyze_call(transcript: Transcript, audio: DecodedAudio | None = None,
 
 
 def _outcomes(call: CallEmotion, transcript: Transcript, text_neg: list[float], call_model: str | Path | None) -> None:
-    """Dissatisfied / unresolved probabilities and the customer lines that pushed them most."""
+    """Dissatisfied / unresolved probabilities and, when either is at least even, the customer
+    lines that pushed dissatisfaction most."""
     if not transcript.utterances:
         return
     cm = load_call_model(call_model)
@@ -156,6 +157,8 @@ def _outcomes(call: CallEmotion, transcript: Transcript, text_neg: list[float], 
     p = cm.predict(call_features(roles, texts, text_neg))
     call.dissatisfied = round(p["dissatisfied"], 4)
     call.unresolved = round(p["unresolved"], 4)
+    if max(call.dissatisfied, call.unresolved) < NEGATIVE:
+        return  # nothing to explain
     ranked = line_pushes(cm, roles, texts)
     pushes = [i for i, push in ranked if push > 0][:2] or [i for i, _ in ranked[:1]]
     call.outcome_evidence = [_driver(transcript, call.utterances[i]) for i in pushes]
