@@ -59,10 +59,12 @@ def synth_call(rng: random.Random, k: int) -> Transcript:
 def _text_cache_clearers() -> list:
     """cache_clear of every cache keyed by utterance text (the per-character tables stay: a real night
     warms them within a few calls)."""
+    import qc.emotion.risk as risk
     import qc.normalize
     import qc.rules.conditions.text as text_conditions
 
-    funcs = [qc.normalize.normalize, getattr(text_conditions, "_pinyin_line_of", None)]
+    funcs = [qc.normalize.normalize, getattr(text_conditions, "_pinyin_line_of", None),
+             getattr(risk, "risk_cues", None), getattr(risk, "complaint_cues", None), getattr(risk, "_word_bounds", None)]
     return [f.cache_clear for f in funcs if f is not None]
 
 

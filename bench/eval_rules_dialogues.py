@@ -11,7 +11,8 @@ Labelled items (bench/labels/README.md says how they were made):
 
 * GREET: the agent's first turn greets. Predicted by the greeting half of OPEN01 (its first
   ``all`` condition) on the agent's first utterance; OPEN01 as a whole also wants an agent id,
-  which chat dialogues never give, so its violation rate is printed for information only.
+  which chat dialogues never give: it is a voice-only rule (``channels: [voice]``) and does not
+  apply to these chat transcripts.
 * EMPA01_TRIGGER: the customer complains (EMPA01's ``when`` condition fires anywhere).
 * EMPA01, FORB01, FORB02, RISK01, RISK02, RISK03: the rule reports at least one finding.
 
@@ -136,7 +137,7 @@ def main() -> None:
         f1 = 2 * prec * rec / (prec + rec) if tp else (0.0 if fp + fn else float("nan"))
         print(f"{item:<15} {tp + fn:>4} {tp:>4} {fp:>4} {fn:>4} {tn:>4}  {prec:>9.2f} {rec:>7.2f} {f1:>5.2f}")
     print(f"(OPEN01 as shipped, greeting + agent id, reports a violation on {open01}/{len(labels)} dialogues: "
-          "chat agents give no id, so this is expected and not scored)")
+          "it applies to voice calls only and these are chat, so it is not scored)")
     print("\ndisagreements (fp: rule fires, label 0; fn: label 1, rule silent):")
     for item, c in counts.items():
         for kind in ("fp", "fn"):

@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 from qc.pipeline import CallJob, CallOutcome, CallPipeline, PipelineConfig, config_fingerprint, job_fingerprint
 
 __all__ = [
-    "ENGINES", "NightSummary", "UsageError", "plan_jobs", "find_call_table", "score_night", "available_cpus",
+    "ENGINES", "NightSummary", "UsageError", "Interrupted", "OutputError", "plan_jobs", "find_call_table", "score_night", "available_cpus",
     "default_workers",
     "console_progress",
 ]
@@ -41,6 +41,56 @@ STATE_DIR = ".qc"  # inside out_dir: one stamp per finished call, for resuming
 
 class UsageError(ValueError):
     """The batch cannot start: no inputs, unreadable rules/scorecard/calls.csv, bad options."""
+
+
+class OutputError(RuntimeError):
+    """A result, summary or report file (or the history database) could not be written; the message names it."""
+
+
+def _cannot_write(path: Path, e: OSError) -> OutputError:
+    return OutputError(f"{path}: cannot write ({e.strerror or e}); free disk space or choose another --out folder "
+                       "(finished calls are saved; run the same command again to resume)")
+
+
+class Interrupted(KeyboardInterrupt):
+    """A night stopped by Ctrl-C (SIGINT) or SIGTERM; ``exit_code`` is 128 + the signal number."""
+
+    def __init__(self, signum: int = 2):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+@contextmanager
+def _interrupts():
+    """The first SIGINT/SIGTERM raises :class:`Interrupted` (the night stops and saves); a second exits at once.
+
+    Only in the main thread (signal handlers cannot be set elsewhere): there, nothing changes.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen: list[int] = []
+
+    def handler(signum, frame):
+        seen.append(signum)
+        if len(seen) > 1:
+            os.write(2, b"interrupted again: exiting now (calls in flight are lost; finished ones are saved)\n")
+            os._exit(128 + signum)  # the workers follow: they die with their parent
+        raise Interrupted(signum)
+
+    before = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in before.items():
+            signal.signal(sig, old)
 
 
 @dataclass
@@ -149,10 +199,15 @@ def _transcript_call_id(path: Path) -> str:
 
 
 def _transcript_files(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.rglob("*.json")
-        if p.is_file() and not p.name.startswith((".", "_")) and STATE_DIR not in p.parts
-    )
+    from qc.ingest import warn_link
+
+    found = []
+    for p in sorted(folder.rglob("*.json")):
+        if p.is_file() and not p.name.startswith((".", "_")) and STATE_DIR not in p.parts:
+            found.append(p)
+        elif p.is_symlink():
+            warn_link(p)
+    return found
 
 
 def plan_jobs(
@@ -199,9 +254,12 @@ def plan_jobs(
         exts = ", ".join(AUDIO_EXTENSIONS)
         raise UsageError(f"nothing to score in {', '.join(map(str, inputs))}: no recordings ({exts}) or transcripts (*.json)")
 
+    from qc.results import result_path
+
     jobs: list[CallJob] = []
     rejected: list[CallOutcome] = []
     used: dict[str, str] = {}
+    files: dict[str, tuple[str, str]] = {}  # result file name -> (call id, source) that has it
     seen: set[Path] = set()
     for path, kind in sources:
         if path.resolve() in seen:
@@ -223,6 +281,16 @@ def plan_jobs(
                 error=duplicate_call_id(path, call_id, used[call_id]),
             ))
             continue
+        name = result_path(".", call_id).name
+        if name in files:
+            other_id, other = files[name]
+            rejected.append(CallOutcome(
+                call_id=call_id, source=str(path), kind=kind, status="failed",
+                error=(f"{path}: call_id {call_id!r} and {other_id!r} (from {other}) would both be saved as calls/{name}; "
+                       "give a calls.csv or --pattern that makes call ids differ in letters, digits, '.', '-' or '_'"),
+            ))
+            continue
+        files[name] = (call_id, str(path))
         used[call_id] = str(path)
         jobs.append(CallJob(call_id=call_id, source=str(path), kind=kind, agent_id=agent_id, meta=call_meta))
     return jobs, rejected
@@ -268,15 +336,20 @@ def _finished(out_dir: Path, job: CallJob, fingerprint: str) -> CallOutcome | No
 
 def _save(out_dir: Path, outcome: CallOutcome, fingerprint: str) -> None:
     """Write the call's result, then its stamp (both atomic; a crash between them re-runs the call)."""
-    from qc.results import CallResult, save_call_result
+    from qc.results import CallResult, result_path, save_call_result
     from qc.transcript import write_json_atomic
 
-    save_call_result(CallResult.from_dict(outcome.result or {}), out_dir)
-    write_json_atomic(
-        {"call_id": outcome.call_id, "source": outcome.source, "fingerprint": fingerprint,
-         "audio_seconds": outcome.audio_seconds, "skipped_checks": outcome.skipped_checks},
-        _stamp_path(out_dir, outcome.call_id),
-    )
+    path = result_path(out_dir, outcome.call_id)
+    try:
+        save_call_result(CallResult.from_dict(outcome.result or {}), out_dir)
+        path = _stamp_path(out_dir, outcome.call_id)
+        write_json_atomic(
+            {"call_id": outcome.call_id, "source": outcome.source, "fingerprint": fingerprint,
+             "audio_seconds": outcome.audio_seconds, "skipped_checks": outcome.skipped_checks},
+            path,
+        )
+    except OSError as e:
+        raise _cannot_write(path, e) from None
 
 
 # --- the local engine ----------------------------------------------------------------------
@@ -284,13 +357,47 @@ def _save(out_dir: Path, outcome: CallOutcome, fingerprint: str) -> None:
 _WORKER: CallPipeline | None = None
 
 
+def _die_with_parent() -> None:
+    """End this worker when the process that started it dies (``kill -9`` of qc leaves no orphans).
+
+    Linux: the kernel sends SIGKILL (prctl PR_SET_PDEATHSIG); everywhere: a thread polls the
+    parent id once a second.
+    """
+    import signal
+    import threading
+
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="qc-parent-watch", daemon=True).start()
+
+
 def _init_worker(config: PipelineConfig, log_level: int) -> None:
     import signal
 
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     logging.basicConfig(level=log_level, format="%(levelname)s %(name)s[%(process)d]: %(message)s", stream=sys.stderr)
     if log_level > logging.DEBUG:  # as in the CLI: faster-whisper's per-file chatter is for debugging
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    from qc.redact import redact_logs
+
+    redact_logs()
     global _WORKER
     _WORKER = CallPipeline(config)
 
@@ -386,11 +493,21 @@ def _run_pool(pending, config, workers, on_outcome, ctx, attempts) -> None:
             log.warning("a worker process died; restarting the pool for %d unfinished calls", len(pending))
 
 
-def _stop_pool(pool: ProcessPoolExecutor) -> None:
+def _stop_pool(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
+    """Cancel queued calls and end the workers: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    # shutdown() empties pool._processes (Python 3.11+): take the list first
+    procs = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+    for proc in procs:
         if proc.is_alive():
             proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        proc.join(max(0.0, deadline - time.monotonic()))
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()
+            proc.join(1.0)
 
 
 # --- the driver ----------------------------------------------------------------------------
@@ -402,7 +519,7 @@ def score_night(
     *,
     meta: str | Path | None = None,
     pattern: str | None = None,
-    rules: str | Path = "rules/",
+    rules: str | Path | None = None,
     scorecard: str | Path | None = None,
     workers: int | None = None,
     threads: int | None = None,
@@ -426,7 +543,7 @@ def score_night(
         meta: calls.csv with call_id, agent_id, team, started_at, ... (see :mod:`qc.ingest`);
             default: a ``calls.csv`` at the top of the input folder.
         pattern: filename pattern such as ``{agent_id}_{call_id}.wav`` when there is no calls.csv.
-        rules: rule file or folder.
+        rules: rule file or folder (default: the shipped rules, :func:`qc.defaults.rules_path`).
         scorecard: scorecard YAML (default: the shipped ``scorecards/default.yaml``).
         workers: worker processes (local) or actors (Ray); each holds one Whisper model. Default:
             one per core of this machine, no more than there are calls to score (see
@@ -449,7 +566,9 @@ def score_night(
 
     Raises:
         UsageError: nothing to score, a bad path, calls.csv, rules or scorecard, or bad options.
-        KeyboardInterrupt: after saving the summary of the calls finished so far.
+        KeyboardInterrupt: after saving the summary of the calls finished so far (:class:`Interrupted`
+            for SIGINT/SIGTERM: the first signal stops scheduling and ends the workers within 5 s,
+            a second exits the process at once).
     """
     t0 = time.perf_counter()
     if engine not in ENGINES:
@@ -509,20 +628,36 @@ def score_night(
                  len(todo), len(summary.calls) - len(summary.failed), engine, workers)
 
     try:
-        if todo and engine == "ray":
-            from qc.batch_ray import run_ray
+        with _interrupts():
+            if todo and engine == "ray":
+                from qc.batch_ray import run_ray
 
-            run_ray(todo, config, workers, record, address=address)
-        elif todo:
-            run_local(todo, config, workers, record, pipeline)
+                run_ray(todo, config, workers, record, address=address)
+            elif todo:
+                run_local(todo, config, workers, record, pipeline)
+            if report:
+                summary.report = _write_report(out, summary, report_options or {})
     except KeyboardInterrupt:
         summary.interrupted = True
         summary.wall_seconds = time.perf_counter() - t0
-        _write_summary(summary, out)
+        _write_summary(summary, out, quiet=True)
         raise
+    except OutputError:
+        summary.wall_seconds = time.perf_counter() - t0
+        _write_summary(summary, out, quiet=True)
+        raise
+    except OSError as e:  # the report folder (ExportError names the file)
+        summary.wall_seconds = time.perf_counter() - t0
+        _write_summary(summary, out, quiet=True)
+        raise OutputError(str(e) if e.filename is None else str(_cannot_write(Path(e.filename), e))) from None
+    except ValueError as e:  # the history database (HistoryError)
+        from qc.history import HistoryError
 
-    if report:
-        summary.report = _write_report(out, summary, report_options or {})
+        if not isinstance(e, HistoryError):
+            raise
+        _write_summary(summary, out, quiet=True)
+        raise OutputError(str(e)) from None
+
     summary.wall_seconds = time.perf_counter() - t0
     _write_summary(summary, out)
     return summary
@@ -545,7 +680,7 @@ def _config(rules, scorecard, backend, model, channel_map, asr_options, cache_di
     except ValueError as e:
         raise UsageError(str(e)) from None
     return PipelineConfig(
-        rules=str(rules),
+        rules=str(rules) if rules is not None else "",
         scorecard=str(scorecard) if scorecard else None,
         backend=backend,
         model=model,
@@ -564,14 +699,21 @@ def _write_report(out: Path, summary: NightSummary, options: dict[str, Any]) -> 
     if not wanted:
         return None
     results = [r for r in load_call_results(out) if result_path(out, r.call_id).name in wanted]
-    night = write_reports(results, out, **options)
+    failures = [(c.call_id, c.source, c.error or "") for c in summary.failed]
+    night = write_reports(results, out, **{"failures": failures, **options})
     return str(night.index)
 
 
-def _write_summary(summary: NightSummary, out: Path) -> None:
+def _write_summary(summary: NightSummary, out: Path, quiet: bool = False) -> None:
+    """Write night_summary.json; ``quiet``: on the way out after another error, only log a failure."""
     from qc.transcript import write_json_atomic
 
-    write_json_atomic(summary.as_dict(), out / SUMMARY_NAME)
+    try:
+        write_json_atomic(summary.as_dict(), out / SUMMARY_NAME)
+    except OSError as e:
+        if not quiet:
+            raise _cannot_write(out / SUMMARY_NAME, e) from None
+        log.debug("%s: cannot write (%s)", out / SUMMARY_NAME, e.strerror or e)  # the error being raised says why
 
 
 # --- progress on the console ---------------------------------------------------------------

@@ -80,8 +80,19 @@ class TranscriptCache:
             p.unlink(missing_ok=True)
             return None
 
-    def put(self, key: str, transcript: Transcript) -> Path:
-        """Store a transcript atomically and return its path."""
+    def put(self, key: str, transcript: Transcript) -> Path | None:
+        """Store a transcript atomically (owner-only) and return its path.
+
+        A cache that cannot be written (disk full, read-only) only costs a later re-recognition:
+        the failure is logged and ``None`` returned, and the caller keeps the transcript.
+        """
         p = self.path(key)
-        save_transcript(transcript, p)
+        try:
+            for folder in (self.root, p.parent):
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            save_transcript(transcript, p)  # mkstemp + rename: the file is 0600
+        except OSError as e:
+            log.warning("%s: cannot write the transcript cache (%s); the transcript is kept for this run only",
+                        p, e.strerror or e)
+            return None
         return p

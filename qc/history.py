@@ -1,9 +1,15 @@
 """Night-over-night history in SQLite: scores, agent scorecards, contacts and reviewer verdicts.
 
 The database runs in WAL mode, so reports and ``qc agent`` can read while a night is being
-written. :meth:`History.record_night` replaces everything stored for that night in one
-transaction (re-running a night never double counts). Reviewer verdicts live in their own table,
-keyed by (call, rule), beside the machine results and never overwritten by a re-run.
+written. Calls are keyed by call id: :meth:`History.record_night` replaces the stored rows of the
+calls it is given, in one transaction, so re-scoring a call never double counts and two folders
+scored for the same night are both kept. Reviewer verdicts live in their own table, keyed by
+(call, rule), beside the machine results and never overwritten by a re-run; a verdict must name
+a stored call and one of its findings.
+
+Nothing unmasked is stored: agent scorecards arrive masked from :mod:`qc.report`, and team,
+matter and reviewer notes are masked here (:func:`qc.redact.redact_text`); customers are kept as
+their ``customer_id`` or a hash of their phone number.
 
 Repeat contacts: a call is a *repeat* when the same customer (``customer_id`` in the call's
 metadata, or a hash of its phone number) called within ``window_days`` before it about the same
@@ -15,19 +21,23 @@ was not resolved at first contact, and it counts against its agent's first-conta
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable
 
+from qc.redact import find_numbers, redact_text
 from qc.types import AgentScorecard, to_dict
 
 __all__ = [
     "History",
     "HistoryError",
+    "default_db_path",
     "Contact",
     "RulePrecision",
     "contact_of",
@@ -96,6 +106,8 @@ def contact_of(result: Any, night: str, team: str) -> Contact | None:
     """The call as a contact, or None when its metadata does not identify the customer."""
     meta = result.transcript.meta
     customer = next((str(meta[k]) for k in _CUSTOMER_KEYS if meta.get(k)), None)
+    if customer is not None and find_numbers(customer):  # a phone or ID number used as the customer id
+        customer = "h:" + hashlib.sha256("".join(c for c in customer if c.isdigit()).encode()).hexdigest()[:16]
     if customer is None:
         phone = next((str(meta[k]) for k in _PHONE_KEYS if meta.get(k)), None)
         if phone is None:
@@ -153,8 +165,9 @@ CREATE TABLE IF NOT EXISTS calls (
     night TEXT NOT NULL, call_id TEXT NOT NULL, agent_id TEXT, team TEXT, score REAL NOT NULL,
     passed INTEGER NOT NULL, fatal INTEGER NOT NULL, pending_review INTEGER NOT NULL,
     customer TEXT, matter TEXT, started_at TEXT, complaint INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (night, call_id)
+    PRIMARY KEY (call_id)
 );
+CREATE INDEX IF NOT EXISTS calls_night ON calls (night);
 CREATE INDEX IF NOT EXISTS calls_agent ON calls (agent_id, night);
 CREATE INDEX IF NOT EXISTS calls_customer ON calls (customer, started_at);
 CREATE TABLE IF NOT EXISTS findings (
@@ -163,6 +176,7 @@ CREATE TABLE IF NOT EXISTS findings (
     start REAL, text TEXT
 );
 CREATE INDEX IF NOT EXISTS findings_night ON findings (night, call_id);
+CREATE INDEX IF NOT EXISTS findings_call ON findings (call_id, rule);
 CREATE TABLE IF NOT EXISTS agent_nights (
     night TEXT NOT NULL, agent_id TEXT NOT NULL, team TEXT, mean_score REAL, calls INTEGER,
     scorecard_json TEXT NOT NULL, PRIMARY KEY (night, agent_id)
@@ -174,19 +188,56 @@ CREATE TABLE IF NOT EXISTS verdicts (
 """
 
 
+def default_db_path() -> Path:
+    """Where ``qc score``, ``qc report``, ``qc agent`` and ``qc review`` keep history by default.
+
+    ``$QC_DB`` when set; else ``history.sqlite`` in the user's data folder:
+    ``$XDG_DATA_HOME/qc`` (default ``~/.local/share/qc``), or ``%LOCALAPPDATA%\\qc`` on Windows.
+    One database for every night, wherever the command runs, so trends span nights.
+    """
+    if os.environ.get("QC_DB"):
+        return Path(os.environ["QC_DB"]).expanduser()
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        base = Path(os.environ["LOCALAPPDATA"])
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "qc" / "history.sqlite"
+
+
 class History:
     """The history database (created on first use). Use as a context manager or call :meth:`close`."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise HistoryError(f"{self.path}: cannot create its folder ({e.strerror or e}); pass another --db or --no-history") from None
         try:
             self.db = sqlite3.connect(str(self.path), timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
             self.db.executescript(_SCHEMA)
+        except sqlite3.OperationalError as e:
+            raise HistoryError(_db_error(self.path, e)) from None
         except sqlite3.DatabaseError as e:
             raise HistoryError(f"{self.path}: not a qc history database ({e}); pass another --db") from None
+
+    def _migrate(self) -> None:
+        """Re-key a database from before calls were keyed by call id (the latest night of a call wins)."""
+        cols = self.db.execute("PRAGMA table_info(calls)").fetchall()
+        if not cols or not any(c[1] == "night" and c[5] for c in cols):
+            return
+        with self.db:
+            self.db.execute("ALTER TABLE calls RENAME TO calls_by_night")
+            self.db.execute("DROP INDEX IF EXISTS calls_agent")
+            self.db.execute("DROP INDEX IF EXISTS calls_customer")
+            self.db.executescript(_SCHEMA)
+            self.db.execute("INSERT OR REPLACE INTO calls SELECT * FROM calls_by_night ORDER BY night")
+            self.db.execute("DROP TABLE calls_by_night")
+            self.db.execute("DELETE FROM findings WHERE rowid NOT IN (SELECT f.rowid FROM findings f JOIN calls c "
+                            "ON f.call_id = c.call_id AND f.night = c.night)")
 
     def __enter__(self) -> History:
         return self
@@ -207,40 +258,59 @@ class History:
         contacts: Iterable[Contact] = (),
         team_of: Any = None,
     ) -> None:
-        """Store a night's results, replacing whatever that night held before (one transaction)."""
+        """Store a night's calls, replacing the stored rows of the same calls (one transaction).
+
+        Calls of the same night stored by an earlier run (another folder) are kept; an agent's
+        stored card for the night then counts all of their stored calls of that night.
+
+        Raises:
+            HistoryError: the database cannot be written (disk full, read-only); nothing is stored.
+        """
         team_of = team_of or (lambda r: str(r.transcript.meta.get("team") or "未分组"))
         contact_by_call = {c.call_id: c for c in contacts}
         now = datetime.now().isoformat(timespec="seconds")
-        with self.db:
-            for table in ("nights", "calls", "findings", "agent_nights"):
-                self.db.execute(f"DELETE FROM {table} WHERE night = ?", (night,))
-            scorecard = results[0].score.scorecard if results else None
-            self.db.execute("INSERT INTO nights VALUES (?, ?, ?, ?)", (night, now, len(results), scorecard))
-            call_rows, finding_rows = [], []
-            for r in results:
-                s = r.score
-                c = contact_by_call.get(r.call_id)
-                call_rows.append((
-                    night, r.call_id, r.transcript.agent_id, team_of(r), s.score, int(s.passed), int(s.fatal),
-                    s.pending_review, c.customer if c else None, c.matter if c else None,
-                    c.time.isoformat() if c else None, int(bool(c and c.complaint)),
-                ))
-                points = {}
-                for item in s.items:
-                    for d in item.deductions:
-                        points[d.rule] = points.get(d.rule, 0.0) + d.points
-                for f in r.inspection.findings:
-                    e = f.evidence[0] if f.evidence else None
-                    finding_rows.append((
-                        night, r.call_id, f.rule, f.name, f.category, f.severity, f.kind, int(f.needs_review),
-                        points.pop(f.rule, 0.0), e.start if e else None, None,
+        try:
+            with self.db:
+                ids = [(r.call_id,) for r in results]
+                self.db.executemany("DELETE FROM calls WHERE call_id = ?", ids)
+                self.db.executemany("DELETE FROM findings WHERE call_id = ?", ids)
+                call_rows, finding_rows = [], []
+                for r in results:
+                    s = r.score
+                    c = contact_by_call.get(r.call_id)
+                    call_rows.append((
+                        night, r.call_id, r.transcript.agent_id, redact_text(team_of(r)), s.score, int(s.passed), int(s.fatal),
+                        s.pending_review, c.customer if c else None, redact_text(c.matter) if c and c.matter else None,
+                        c.time.isoformat() if c else None, int(bool(c and c.complaint)),
                     ))
-            self.db.executemany("INSERT INTO calls VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", call_rows)
-            self.db.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?,?)", finding_rows)
-            self.db.executemany(
-                "INSERT INTO agent_nights VALUES (?,?,?,?,?,?)",
-                [(night, c.agent_id, c.team, c.mean_score, c.calls, json.dumps(to_dict(c), ensure_ascii=False)) for c in cards],
-            )
+                    points = {}
+                    for item in s.items:
+                        for d in item.deductions:
+                            points[d.rule] = points.get(d.rule, 0.0) + d.points
+                    for f in r.inspection.findings:
+                        e = f.evidence[0] if f.evidence else None
+                        finding_rows.append((
+                            night, r.call_id, f.rule, f.name, f.category, f.severity, f.kind, int(f.needs_review),
+                            points.pop(f.rule, 0.0), e.start if e else None, None,
+                        ))
+                self.db.executemany("INSERT INTO calls VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", call_rows)
+                self.db.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?,?)", finding_rows)
+                scorecard = results[0].score.scorecard if results else None
+                self.db.execute("INSERT OR REPLACE INTO nights VALUES (?, ?, 0, ?)", (night, now, scorecard))
+                self.db.execute("UPDATE nights SET calls = (SELECT COUNT(*) FROM calls WHERE calls.night = nights.night)")
+                self.db.execute("DELETE FROM nights WHERE calls = 0")
+                agent_rows = []
+                for card in cards:
+                    n, mean, passed, fatal = self.db.execute(
+                        "SELECT COUNT(*), AVG(score), AVG(passed), SUM(fatal) FROM calls WHERE night = ? AND agent_id = ?",
+                        (night, card.agent_id),
+                    ).fetchone()
+                    if n and n != card.calls:  # calls of this night from another folder
+                        card = dataclasses.replace(card, calls=n, mean_score=round(mean, 1), pass_rate=round(passed, 3), fatal_calls=fatal)
+                    agent_rows.append((night, card.agent_id, card.team, card.mean_score, card.calls, json.dumps(to_dict(card), ensure_ascii=False)))
+                self.db.executemany("INSERT OR REPLACE INTO agent_nights VALUES (?,?,?,?,?,?)", agent_rows)
+        except sqlite3.OperationalError as e:
+            raise HistoryError(_db_error(self.path, e)) from None
 
     def nights(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT night FROM nights ORDER BY night")]
@@ -302,43 +372,70 @@ class History:
 
     # --- reviewer verdicts ---
 
-    def import_verdicts(self, path: str | Path) -> int:
+    def import_verdicts(self, path: str | Path, replace: bool = False) -> int:
         """Store verdicts from a CSV with columns call_id, rule, verdict (confirmed|false_positive), note.
 
-        Chinese headers (通话ID, 规则, 结论, 备注) and verdicts (确认/误报) are accepted too.
-        A later verdict on the same (call, rule) replaces the earlier one.
+        Chinese headers (通话ID, 规则, 结论, 备注) and verdicts (确认/误报) are accepted too. Every
+        row must name a stored call and a rule that found something in it. A verdict that differs
+        from the stored one for the same (call, rule), or from another row of the file, is an
+        error unless ``replace`` (then the file's last row wins). Notes are stored masked.
 
         Raises:
-            HistoryError: with every bad row as ``file:line``.
+            HistoryError: with every bad row as ``file:line`` (nothing is stored then).
         """
+        from qc.yamlfile import did_you_mean
+
         path = Path(path)
         aliases = {"通话ID": "call_id", "通话编号": "call_id", "规则": "rule", "规则编号": "rule", "结论": "verdict", "复核结论": "verdict", "备注": "note"}
         verdict_aliases = {"confirmed": "confirmed", "false_positive": "false_positive", "确认": "confirmed", "误报": "false_positive", "fp": "false_positive", "tp": "confirmed"}
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise HistoryError(f"{path}: no such file") from None
+        text = _read_csv_text(path)
         reader = csv.DictReader(text.splitlines())
         fields = [aliases.get((h or "").strip(), (h or "").strip()) for h in reader.fieldnames or []]
         missing = {"call_id", "rule", "verdict"} - set(fields)
         if missing:
             raise HistoryError(f"{path}:1: missing column(s) {', '.join(sorted(missing))}; expected call_id,rule,verdict,note")
         reader.fieldnames = fields
-        rows, errors = [], []
+        findings: dict[str, set[str]] = {}
+        for call_id, rule in self.db.execute("SELECT call_id, rule FROM findings"):
+            findings.setdefault(call_id, set()).add(rule)
+        for (call_id,) in self.db.execute("SELECT call_id FROM calls"):
+            findings.setdefault(call_id, set())
+        stored = {(c, r): (v, src) for c, r, v, src in self.db.execute("SELECT call_id, rule, verdict, source FROM verdicts")}
+        if not findings:
+            raise HistoryError(f"{path}: {self.path} holds no scored calls; run qc report --db {self.path} on the night first")
+        rows: dict[tuple[str, str], tuple] = {}
+        first_line: dict[tuple[str, str], int] = {}
+        errors = []
         now = datetime.now().isoformat(timespec="seconds")
         for line, row in enumerate(reader, start=2):
             call_id, rule = (row.get("call_id") or "").strip(), (row.get("rule") or "").strip()
             verdict = verdict_aliases.get((row.get("verdict") or "").strip().lower())
+            key = (call_id, rule)
             if not call_id or not rule:
                 errors.append(f"{path}:{line}: empty call_id or rule")
             elif verdict is None:
                 errors.append(f"{path}:{line}: verdict {row.get('verdict')!r} is not confirmed or false_positive")
+            elif call_id not in findings:
+                errors.append(f"{path}:{line}: unknown call_id {call_id!r}, not in {self.path}{did_you_mean(call_id, findings)}")
+            elif rule not in findings[call_id]:
+                found = ", ".join(sorted(findings[call_id])) or "none"
+                errors.append(f"{path}:{line}: call {call_id} has no finding of rule {rule!r} (its findings: {found}){did_you_mean(rule, findings[call_id])}")
+            elif key in rows and rows[key][2] != verdict and not replace:
+                errors.append(f"{path}:{line}: {call_id}/{rule} is {verdict} here but {rows[key][2]} on line {first_line[key]}; "
+                              "keep one, or pass --replace to let the last row win")
+            elif key in stored and stored[key][0] != verdict and not replace:
+                errors.append(f"{path}:{line}: {call_id}/{rule} already has the verdict {stored[key][0]} (from {stored[key][1]}); "
+                              "pass --replace to overwrite it")
             else:
-                rows.append((call_id, rule, verdict, (row.get("note") or "").strip(), now, str(path.name)))
+                rows[key] = (call_id, rule, verdict, redact_text((row.get("note") or "").strip()), now, str(path.name))
+                first_line.setdefault(key, line)
         if errors:
             raise HistoryError("\n".join(errors))
-        with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?)", rows)
+        try:
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?)", list(rows.values()))
+        except sqlite3.OperationalError as e:
+            raise HistoryError(_db_error(self.path, e)) from None
         return len(rows)
 
     def verdicts(self) -> dict[str, dict[str, str]]:
@@ -367,3 +464,30 @@ class History:
 def _next_day(night: str) -> str:
     d = _parse_time(night)
     return (d + timedelta(days=1)).date().isoformat() if d else night + "~"
+
+
+def _db_error(path: Path, e: sqlite3.OperationalError) -> str:
+    text = str(e)
+    if "full" in text or "I/O" in text:
+        return f"{path}: cannot write the history database ({text}); free disk space, or pass another --db or --no-history"
+    if "readonly" in text or "unable to open" in text:
+        return f"{path}: cannot open the history database for writing ({text}); check the folder's permissions or pass another --db"
+    return f"{path}: history database error ({text}); pass another --db or --no-history"
+
+
+def _read_csv_text(path: Path) -> str:
+    """A verdicts file's text; one-line errors for folders, binary files and non-UTF-8 text."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise HistoryError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise HistoryError(f"{path}: is a folder; pass the verdicts CSV file") from None
+    except OSError as e:
+        raise HistoryError(f"{path}: cannot read ({e.strerror or e})") from None
+    if b"\x00" in data[:65536]:
+        raise HistoryError(f"{path}: binary file, not a CSV; export the verdicts as CSV UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise HistoryError(f"{path}: not UTF-8 text (byte {e.start}); save it as CSV UTF-8 (Excel: 另存为 CSV UTF-8)") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ __all__ = [
     "DecodedAudio",
     "CallMeta",
     "decode_audio",
+    "MAX_DURATION",
+    "max_duration_default",
     "duplicate_call_id",
     "discover_audio",
     "file_sha256",
@@ -35,6 +38,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: default longest recording decoded, in seconds (``qc score --max-duration``): memory grows with it
+MAX_DURATION = 2 * 3600.0
 
 AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".mp3", ".m4a", ".aac", ".amr", ".flac", ".ogg", ".opus", ".wma")
 
@@ -111,6 +117,8 @@ def discover_audio(paths: Iterable[str | Path]) -> list[Path]:
             for f in sorted(p.rglob("*")):
                 if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS and not f.name.startswith("."):
                     found[f] = None
+                elif f.is_symlink():
+                    warn_link(f)
         elif p.is_file():
             found[p] = None
         else:
@@ -118,26 +126,69 @@ def discover_audio(paths: Iterable[str | Path]) -> list[Path]:
     return list(found)
 
 
+def warn_link(path: Path) -> None:
+    """Log why a symbolic link met while searching a folder is skipped (a loop, a dangling link, a folder)."""
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 reports a loop this way
+        log.warning("%s: symbolic link loop, skipped; fix or remove the link", path)
+        return
+    except OSError as e:
+        problem = "symbolic link loop" if "loop" in str(e).lower() else "symbolic link to nothing"
+        log.warning("%s: %s, skipped; fix or remove the link", path, problem)
+        return
+    if target.is_dir():
+        log.warning("%s: symbolic link to the folder %s is not followed; pass that folder itself to include it", path, target)
+
+
 def _fail(path: Path, problem: str, hint: str) -> AudioError:
     return AudioError(f"{path}: {problem}; {hint}")
 
 
-def decode_audio(path: str | Path, sample_rate: int = 16000) -> DecodedAudio:
+def max_duration_default() -> float:
+    """The longest recording decoded, in seconds: ``$QC_MAX_DURATION`` (``qc score --max-duration``) or 2 h."""
+    raw = os.environ.get("QC_MAX_DURATION")
+    try:
+        return float(raw) if raw else MAX_DURATION
+    except ValueError:
+        return MAX_DURATION
+
+
+def _length(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.2f} h".replace(".00 h", " h")
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.1f} s"
+
+
+def _too_long(path: Path, seconds: float, limit: float, how: str) -> AudioError:
+    return _fail(path, f"recording is {_length(seconds)} long ({how}), over the {_length(limit)} limit",
+                 "split it, or raise the limit with qc score --max-duration SECONDS")
+
+
+def decode_audio(path: str | Path, sample_rate: int = 16000, max_duration: float | None = None) -> DecodedAudio:
     """Decode a recording and resample every channel to ``sample_rate``.
+
+    Memory is bounded by ``max_duration``: a recording whose header says it is longer is refused
+    before anything is decoded, one that turns out longer while decoding is refused as soon as it
+    passes the limit, and the samples are decoded into one array sized from the header (no
+    second copy).
 
     Args:
         path: a wav (PCM / A-law / μ-law), mp3, m4a, amr, flac or ogg file.
         sample_rate: rate of the returned samples (Whisper wants 16000).
+        max_duration: longest recording accepted, in seconds (default: :func:`max_duration_default`,
+            2 h; 0 for no limit).
 
     Returns:
         The samples, shape ``(channels, n)``, with an :class:`AudioInfo` for the original file.
 
     Raises:
-        AudioError: the file is empty, truncated, not audio, or in a format PyAV cannot read.
+        AudioError: the file is empty, truncated, too long, not audio, or in a format PyAV cannot read.
     """
     import av
 
     path = Path(path)
+    limit = max_duration_default() if max_duration is None else float(max_duration)
     if not path.is_file():
         raise _fail(path, "no such file", "check the path")
     size = path.stat().st_size
@@ -145,8 +196,11 @@ def decode_audio(path: str | Path, sample_rate: int = 16000) -> DecodedAudio:
         raise _fail(path, "empty file (0 bytes)", "the recording was not written; re-export it from the call system")
     with open(path, "rb") as f:
         head = f.read(12)
+    header_seconds = None
     if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
-        _check_wav_length(path, size)
+        header_seconds = _check_wav_length(path, size)
+        if limit and header_seconds is not None and header_seconds > limit:
+            raise _too_long(path, header_seconds, limit, "from the wav header")
     try:
         container = av.open(str(path))
     except Exception as e:  # PyAV raises several FFmpeg error classes
@@ -164,29 +218,38 @@ def decode_audio(path: str | Path, sample_rate: int = 16000) -> DecodedAudio:
         orig_channels = int(stream.codec_context.channels or 0)
         codec = stream.codec_context.name
         layout = "stereo" if orig_channels == 2 else ("mono" if orig_channels == 1 else None)
+        if header_seconds is None:
+            header_seconds = _container_seconds(container, stream)
+            if limit and header_seconds is not None and header_seconds > limit:
+                raise _too_long(path, header_seconds, limit, "from the file header")
         try:
             resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
         except Exception:
             resampler = av.AudioResampler(format="fltp", rate=sample_rate)
-        chunks: list[np.ndarray] = []
+        collect = _Samples(int((header_seconds or 0) * sample_rate) + sample_rate if header_seconds else 0)
+        max_samples = int(limit * sample_rate) + sample_rate if limit else None
         try:
             for frame in container.decode(stream):
                 frame.pts = None
                 for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray())
+                    collect.add(out.to_ndarray())
+                if max_samples is not None and collect.n > max_samples:
+                    raise _too_long(path, collect.n / sample_rate, limit, "while decoding; the header did not say")
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray())
+                collect.add(out.to_ndarray())
+        except AudioError:
+            raise
         except Exception as e:
-            if not chunks:
+            if not collect.n:
                 raise _fail(path, f"audio data cannot be decoded ({e.__class__.__name__}: {e})",
                             "the file may be truncated or use an unsupported codec; re-export it") from None
             # A damaged tail: keep what decoded, like a player would, but say so.
             log.warning("%s: decoding stopped early (%s); using the first part", path, e)
     finally:
         container.close()
-    if not chunks:
+    if not collect.n:
         raise _fail(path, "no audio samples (truncated or zero-length recording)", "re-export the recording")
-    samples = np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
+    samples = collect.array()
     if samples.shape[1] == 0:
         raise _fail(path, "no audio samples (truncated or zero-length recording)", "re-export the recording")
     if orig_channels <= 0:
@@ -202,8 +265,60 @@ def decode_audio(path: str | Path, sample_rate: int = 16000) -> DecodedAudio:
     return DecodedAudio(samples=np.ascontiguousarray(samples), sample_rate=sample_rate, info=info)
 
 
-def _check_wav_length(path: Path, size: int) -> None:
-    """Refuse a wav whose data chunk is shorter than its header says (a cut-off recording)."""
+def _container_seconds(container: Any, stream: Any) -> float | None:
+    """The duration the file's header declares (FFmpeg's estimate), or None."""
+    try:
+        if stream.duration is not None and stream.time_base is not None:
+            return float(stream.duration * stream.time_base)
+        if container.duration is not None:
+            return container.duration / 1_000_000  # AV_TIME_BASE
+    except (TypeError, ValueError, ZeroDivisionError):
+        pass
+    return None
+
+
+class _Samples:
+    """Decoded chunks gathered into one preallocated ``(channels, capacity)`` array, so that a long
+    recording is held once, not as chunks plus their concatenation."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.buf: np.ndarray | None = None
+        self.n = 0
+        self.extra: list[np.ndarray] = []
+
+    def add(self, chunk: np.ndarray) -> None:
+        chunk = chunk.astype(np.float32, copy=False)
+        k = chunk.shape[1]
+        if self.buf is None and self.capacity and not self.extra:
+            self.buf = np.empty((chunk.shape[0], self.capacity), dtype=np.float32)  # pages are touched as filled
+        if self.buf is not None and not self.extra and self.n + k <= self.capacity and chunk.shape[0] == self.buf.shape[0]:
+            self.buf[:, self.n: self.n + k] = chunk
+        else:  # longer than the header said, or no header: plain chunks
+            self.extra.append(chunk)
+        self.n += k
+
+    def array(self) -> np.ndarray:
+        if self.buf is None:
+            return np.ascontiguousarray(np.concatenate(self.extra, axis=1))
+        filled = self.n - sum(c.shape[1] for c in self.extra)
+        channels = self.buf.shape[0]
+        # compact the rows in place so the result is a contiguous view (no copy of the recording)
+        flat = self.buf.reshape(-1)
+        block = 1 << 20  # forward, in blocks: numpy buffers an overlapping copy, so keep that buffer small
+        for ch in range(1, channels):
+            for i in range(0, filled, block):
+                k = min(block, filled - i)
+                flat[ch * filled + i: ch * filled + i + k] = flat[ch * self.capacity + i: ch * self.capacity + i + k]
+        head = flat[: channels * filled].reshape(channels, filled)
+        return np.concatenate([head] + self.extra, axis=1) if self.extra else head
+
+
+def _check_wav_length(path: Path, size: int) -> float | None:
+    """Refuse a wav whose data chunk is shorter than its header says (a cut-off recording).
+
+    Returns the duration the header declares in seconds (None when it does not say).
+    """
     import struct
 
     with open(path, "rb") as f:
@@ -229,7 +344,9 @@ def _check_wav_length(path: Path, size: int) -> None:
                         detail = f"header says {n} bytes of audio, file holds {max(have, 0)}"
                     raise _fail(path, f"truncated wav ({detail})",
                                 "the copy was interrupted; copy or export the recording again")
-                return
+                if n in (0, 0xFFFFFFFF) or not byte_rate:
+                    return None
+                return n / byte_rate
             f.seek(n + (n & 1), 1)
 
 
@@ -240,12 +357,14 @@ def load_call_table(path: str | Path) -> dict[str, CallMeta]:
     """Read calls.csv into ``{key: CallMeta}``.
 
     The file needs a ``call_id`` column; ``agent_id`` becomes the transcript's agent id and
-    every other column (agent_name, team, started_at, queue, ...) goes into ``meta``. Rows
+    every other column (agent_name, team, started_at, queue, ...) goes into ``meta``. A
+    ``channel`` column (voice / chat / ticket, or 电话 / 在线 / 工单) says how the customer came in;
+    rules read it through :attr:`qc.types.Transcript.contact_channel`. Rows
     are found by ``call_id`` (matched against the file stem) or, when present, by a ``file``
     column holding the recording's file name.
 
     Raises:
-        MetadataError: missing file, no call_id column, or a duplicated call_id.
+        MetadataError: missing file, no call_id column, a duplicated call_id, or an unknown channel.
     """
     path = Path(path)
     try:
@@ -263,11 +382,17 @@ def load_call_table(path: str | Path) -> dict[str, CallMeta]:
         raise MetadataError(f"{path}:1:1: no 'call_id' column (found: {', '.join(columns) or 'nothing'})")
     table: dict[str, CallMeta] = {}
     for lineno, row in enumerate(reader, start=2):
+        extra = [v for v in (row.get(None) or []) if (v or "").strip()]
+        if extra:
+            log.warning("%s:%d: %d cell(s) beyond the %d header columns dropped (%s); quote cells that contain commas",
+                        path, lineno, len(extra), len(columns), ", ".join(repr(v) for v in extra[:3]))
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
         call_id = row.get("call_id", "")
         if not call_id:
             raise MetadataError(f"{path}:{lineno}:1: empty call_id")
         meta = {k: v for k, v in row.items() if k not in _KNOWN_COLUMNS and v != ""}
+        if "channel" in meta:
+            meta["channel"] = _channel(meta["channel"], f"{path}:{lineno}")
         entry = CallMeta(call_id=call_id, agent_id=row.get("agent_id") or None, meta=meta)
         keys = [call_id] + ([row["file"], Path(row["file"]).name, Path(row["file"]).stem] if row.get("file") else [])
         if call_id in table and table[call_id].call_id == call_id:
@@ -275,6 +400,21 @@ def load_call_table(path: str | Path) -> dict[str, CallMeta]:
         for key in keys:
             table[key] = entry
     return table
+
+
+_CHANNEL_NAMES = {
+    "voice": "voice", "phone": "voice", "call": "voice", "电话": "voice", "语音": "voice", "热线": "voice",
+    "chat": "chat", "im": "chat", "online": "chat", "web": "chat", "app": "chat", "在线": "chat", "文字": "chat", "聊天": "chat",
+    "ticket": "ticket", "email": "ticket", "e-mail": "ticket", "mail": "ticket", "form": "ticket", "工单": "ticket", "邮件": "ticket",
+}
+
+
+def _channel(value: str, where: str) -> str:
+    """calls.csv's channel column as voice / chat / ticket (电话, 在线, 工单... accepted)."""
+    got = _CHANNEL_NAMES.get(value.strip().lower())
+    if got is None:
+        raise MetadataError(f"{where}: channel {value!r} is not voice, chat or ticket (电话 / 在线 / 工单 also work)")
+    return got
 
 
 def _pattern_regex(pattern: str) -> re.Pattern[str]:

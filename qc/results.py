@@ -2,12 +2,14 @@
 
 Layout: ``out_dir/calls/<call_id>.json`` holding ``{"schema_version", "transcript", "inspection",
 "emotion", "score"}``. Files are written atomically (temp file + rename), so a report run
-concurrently with a night batch never reads half a file.
+concurrently with a night batch never reads half a file. They hold the raw, unmasked transcript
+(the source for re-review), so the folder is owner-only (0700) and each file 0600.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +71,16 @@ def result_path(out_dir: str | Path, call_id: str) -> Path:
 def save_call_result(result: CallResult, out_dir: str | Path) -> Path:
     """Write one call's result atomically and return its path."""
     path = result_path(out_dir, result.call_id)
-    write_json_atomic(result.to_dict(), path)
+    _private_folder(path.parent)
+    write_json_atomic(result.to_dict(), path)  # a temp file made by mkstemp: owner-only (0600)
     return path
+
+
+def _private_folder(folder: Path) -> None:
+    """Create ``folder`` owner-only (0700): results keep the raw transcripts (docs/security.md)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_mode & 0o077:
+        os.chmod(folder, 0o700)
 
 
 def iter_call_results(out_dir: str | Path) -> Iterator[CallResult]:

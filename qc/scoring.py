@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from qc.defaults import scorecard_path as shipped_scorecard_path
 from qc.types import (
     CallEmotion,
     CallInspection,
@@ -130,11 +131,8 @@ _ITEM_KEYS = {"id", "name", "rules", "points", "deduct", "severity", "fatal", "d
 
 
 def default_scorecard_path() -> Path:
-    """``scorecards/default.yaml`` in the working directory, else the one shipped beside the package."""
-    here = Path("scorecards/default.yaml")
-    if here.exists():
-        return here
-    return Path(__file__).resolve().parent.parent / "scorecards" / "default.yaml"
+    """The shipped default scorecard (package data; ``scorecards/default.yaml`` in the source tree)."""
+    return shipped_scorecard_path()
 
 
 def load_scorecard(path: str | Path, rules: Any = None) -> Scorecard:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 __all__ = [
     "ROLES",
     "Role",
+    "CHANNELS",
     "Word",
     "Utterance",
     "AudioInfo",
@@ -37,6 +38,8 @@ __all__ = [
 
 Role = Literal["agent", "customer", "unknown"]
 ROLES: tuple[str, ...] = ("agent", "customer", "unknown")
+#: How the customer reached the contact centre: a phone call, a chat (IM, web, app) or a ticket (e-mail, form).
+CHANNELS: tuple[str, ...] = ("voice", "chat", "ticket")
 
 
 def to_dict(record: Any) -> dict[str, Any]:
@@ -145,7 +148,8 @@ class Transcript:
     """A whole call: who said what, when.
 
     ``roles_inferred`` is true when roles were guessed from content (mono audio) rather than
-    taken from channels or written by hand.
+    taken from channels or written by hand. ``channel`` is voice, chat or ticket (see
+    :attr:`contact_channel` for the value rules go by).
     """
 
     call_id: str
@@ -155,6 +159,16 @@ class Transcript:
     asr: AsrInfo | None = None
     roles_inferred: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+    channel: str | None = None
+
+    @property
+    def contact_channel(self) -> str | None:
+        """voice, chat or ticket: ``channel``, else calls.csv's ``channel`` column (``meta``), else
+        voice for a transcript made from a recording; None when nothing says."""
+        for value in (self.channel, self.meta.get("channel")):
+            if value in CHANNELS:
+                return value
+        return "voice" if self.audio is not None else None
 
     @property
     def has_timing(self) -> bool:
@@ -178,6 +192,7 @@ class Transcript:
             asr=AsrInfo.from_dict(d["asr"]) if d.get("asr") else None,
             roles_inferred=bool(d.get("roles_inferred", False)),
             meta=dict(d.get("meta") or {}),
+            channel=d.get("channel"),
         )
 
 

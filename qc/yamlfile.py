@@ -9,6 +9,11 @@ so code that only reads values can treat them as plain containers; scalars are p
 Validation helpers (:func:`check_keys`, :func:`expect_type`, :func:`did_you_mean`) add errors
 to a :class:`Problems` collector so a file reports all of its errors at once.
 
+Safety: a file over :data:`MAX_BYTES` (1 MB) is refused unread, and anchors/aliases (``&x`` /
+``*x``) are refused while the file is composed, before anything is built (a "billion laughs" file
+of a few hundred bytes would otherwise expand to gigabytes). Booleans follow YAML 1.2: only
+``true``/``false``; ``on``, ``off``, ``yes``, ``no`` are strings, so ``on: raw`` means the key "on".
+
 Example::
 
     doc = load_yaml("rules/opening.yaml")          # raises YamlFileError on syntax errors
@@ -20,6 +25,7 @@ Example::
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -40,7 +46,11 @@ __all__ = [
     "check_keys",
     "expect_type",
     "type_name",
+    "MAX_BYTES",
 ]
+
+#: the largest user-written YAML file read (rule files are a few kB)
+MAX_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,29 @@ class Problems:
             raise YamlFileError(self.errors)
 
 
+class _AliasRefused(yaml.MarkedYAMLError):
+    pass
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans that refuses aliases before they are expanded."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _AliasRefused(None, None, f"alias *{event.anchor} refused", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 def _pos(file: str, mark: Any) -> Pos:
     return Pos(file, mark.line + 1, mark.column + 1)
 
@@ -205,13 +238,16 @@ def parse_yaml(text: str, file: str = "<string>") -> YamlDoc:
     Raises:
         YamlFileError: the text is not valid YAML (the error carries the line and column).
     """
-    loader = yaml.SafeLoader(text)
+    loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return YamlDoc(file, None, [], text.splitlines())
         builder = _Builder(loader, file)
         data = builder.build(node)
+    except _AliasRefused as e:
+        raise YamlFileError([YamlError(_pos(file, e.problem_mark), "YAML006",
+                                       "anchors and aliases (&name / *name) are not supported; write the value out")]) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         pos = _pos(file, mark) if mark is not None else Pos(file, 1, 1)
@@ -228,13 +264,21 @@ def load_yaml(path: str | Path) -> YamlDoc:
     """Read and parse one YAML file keeping positions (see :func:`parse_yaml`).
 
     Raises:
-        YamlFileError: the file is missing, not UTF-8, or not valid YAML.
+        YamlFileError: the file is missing, over 1 MB, not UTF-8, or not valid YAML.
     """
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise YamlFileError([YamlError(Pos(str(path), 1, 1), "YAML000",
+                                           f"file is {size / 1e6:.1f} MB, over the {MAX_BYTES >> 20} MB limit for a rule or scorecard file; split it")])
+        if path.is_dir():
+            raise YamlFileError([YamlError(Pos(str(path), 1, 1), "YAML000", "is a folder, not a YAML file")])
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise YamlFileError([YamlError(Pos(str(path), 1, 1), "YAML000", "no such file")]) from None
+    except OSError as e:
+        raise YamlFileError([YamlError(Pos(str(path), 1, 1), "YAML000", f"cannot read ({e.strerror or e})")]) from None
     except UnicodeDecodeError:
         raise YamlFileError([YamlError(Pos(str(path), 1, 1), "YAML000", "not UTF-8 text")]) from None
     return parse_yaml(text, str(path))

@@ -168,7 +168,7 @@ def test_risk_flags_with_evidence():
     reg = flags["regulator"][0]
     assert reg.utterance == 0 and reg.start == 0.0 and reg.text[reg.span[0]:reg.span[1]] == "12315"
     media = flags["media"][0]
-    assert media.utterance == 1 and media.text[media.span[0]:media.span[1]] in ("记者", "曝光")
+    assert media.utterance == 1 and media.text[media.span[0]:media.span[1]] in ("记者", "找记者", "曝光")
     assert flags["safety"][0].utterance == 4
 
 

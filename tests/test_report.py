@@ -90,7 +90,10 @@ def test_repeat_contacts_and_fcr(report):
 def test_trend_across_two_nights_and_rerun(tmp_path):
     cases = load_cases()
     db = tmp_path / "h.sqlite"
-    write_reports(cases[:5], tmp_path / "n1", night="2024-05-19", db=db)
+    earlier = load_cases()[:5]
+    for r in earlier:  # history is keyed by call: the night before holds other calls
+        r.transcript.call_id = "N1-" + r.transcript.call_id
+    write_reports(earlier, tmp_path / "n1", night="2024-05-19", db=db)
     write_reports(cases, tmp_path / "n2", night="2024-05-20", db=db)
     rep = write_reports(cases, tmp_path / "n2", night="2024-05-20", db=db)  # re-run replaces
     a101 = next(c for c in rep.agents if c.agent_id == "A101")
@@ -115,7 +118,13 @@ def test_cli_report_agent_review(tmp_path, monkeypatch):
     res = runner.invoke(app, ["agent", "A101", "--db", "h.sqlite"])
     assert res.exit_code == 0 and "96.7" in res.output and "ID01" in res.output, res.output
     assert runner.invoke(app, ["agent", "A1O1", "--db", "h.sqlite"]).exit_code != 0
-    (tmp_path / "v.csv").write_text("call_id,rule,verdict,note\n" + "".join(f"G0{i},KNOW01,false_positive,\n" for i in range(5)), encoding="utf-8")
+    import dataclasses
+
+    g04 = next(r for r in load_cases() if r.call_id == "G04")
+    for i in range(5):  # five calls with a KNOW01 finding, all judged false positives
+        save_call_result(dataclasses.replace(g04, transcript=dataclasses.replace(g04.transcript, call_id=f"K0{i}")), tmp_path / "night")
+    assert runner.invoke(app, ["report", "night", "--out", "rep", "--night", NIGHT, "--db", "h.sqlite"]).exit_code == 0
+    (tmp_path / "v.csv").write_text("call_id,rule,verdict,note\n" + "".join(f"K0{i},KNOW01,false_positive,\n" for i in range(5)), encoding="utf-8")
     res = runner.invoke(app, ["review", "import", "v.csv", "--db", "h.sqlite"])
     assert res.exit_code == 0 and "5 verdicts" in res.output
     res = runner.invoke(app, ["report", "night", "--out", "rep", "--night", NIGHT, "--db", "h.sqlite"])

@@ -155,8 +155,11 @@ def test_redaction_leaves_ordinary_numbers(text):
 def test_history_replaces_a_night_and_trends(tmp_path):
     db = tmp_path / "h.sqlite"
     cases = load_cases()
+    earlier = load_cases()[:3]
+    for r in earlier:  # history is keyed by call: the night before holds other calls
+        r.transcript.call_id = "N1-" + r.transcript.call_id
     with History(db) as h:
-        h.record_night("2024-05-19", cases[:3])
+        h.record_night("2024-05-19", earlier)
         h.record_night("2024-05-20", cases)
         h.record_night("2024-05-20", cases)  # re-run: replaces
         assert h.nights() == ["2024-05-19", "2024-05-20"]
@@ -175,6 +178,11 @@ def test_verdict_import_and_precision(tmp_path):
     rows += ["C1,CLOSE01,确认,ok"]
     csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
     with History(tmp_path / "h.sqlite") as h:
+        # verdicts must name stored calls and their findings
+        h.db.executemany("INSERT INTO calls (night, call_id, score, passed, fatal, pending_review) VALUES ('2024-05-20', ?, 90, 1, 0, 0)",
+                         [(f"C{i}",) for i in range(6)])
+        h.db.executemany("INSERT INTO findings (night, call_id, rule, needs_review) VALUES ('2024-05-20', ?, ?, 0)",
+                         [(f"C{i}", "OPEN01") for i in range(6)] + [("C1", "CLOSE01")])
         assert h.import_verdicts(csv) == 7
         assert h.import_verdicts(csv) == 7  # re-import replaces, no duplicates
         p = {x.rule: x for x in h.rule_precision(min_reviewed=5, threshold=0.6)}

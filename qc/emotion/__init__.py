@@ -12,10 +12,33 @@ left dissatisfied or the problem unresolved (trained on annotated helpdesk dialo
 
 from __future__ import annotations
 
-from qc.emotion.call import ANGRY, NEGATIVE, analyze_call, score_utterances
-from qc.emotion.dialogue import CALL_MODEL_ENV, load_call_model
-from qc.emotion.summary import summary_lines
-from qc.emotion.text import MODEL_ENV, load_text_model, score_text
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qc.emotion.call import ANGRY, NEGATIVE, analyze_call, score_utterances
+    from qc.emotion.dialogue import CALL_MODEL_ENV, load_call_model
+    from qc.emotion.summary import summary_lines
+    from qc.emotion.text import MODEL_ENV, load_text_model, score_text
+
+# Imported on first use: the rules read the risk and complaint cues (qc.emotion.risk, .lexicon)
+# without paying for numpy and the text model.
+_LAZY = {
+    "ANGRY": "qc.emotion.call", "NEGATIVE": "qc.emotion.call", "analyze_call": "qc.emotion.call",
+    "score_utterances": "qc.emotion.call", "summary_lines": "qc.emotion.summary", "MODEL_ENV": "qc.emotion.text",
+    "load_text_model": "qc.emotion.text", "score_text": "qc.emotion.text",
+    "CALL_MODEL_ENV": "qc.emotion.dialogue", "load_call_model": "qc.emotion.dialogue",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qc.emotion' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ANGRY",

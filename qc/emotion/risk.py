@@ -1,30 +1,49 @@
 """Escalation risk flags and complaint analysis (type and priority), each with evidence.
 
-Risk cues are matched on the text and, for cues of two or more Chinese characters, on toneless
-pinyin too, so ASR homophones still fire (工信部 heard as 公信不, 曝光 written 暴光). Only the
-customer's (or an unknown speaker's) lines raise risks: an agent reading out 12315 is not a
-threat.
+Risk cues come from one table (:data:`qc.emotion.lexicon.RISK_CUES` and friends) that the emotion
+stage and the rules (``rules/risk.yaml``, condition ``risk_cue``) both read, through
+:func:`risk_cues`:
+
+1. exact phrases on the normalised text (digit cues such as 12345 never inside a longer number);
+2. tagged accounts (``@人民日报``, ``@12315消费者维权``) classified by their name;
+3. for the cues in :data:`~qc.emotion.lexicon.RISK_SOUND`, toneless pinyin, so ASR homophones
+   still fire (工信部 heard as 公信不), but only where the sound-alike span starts and ends on a
+   jieba word boundary and is not itself a dictionary word: 「转发原」 is not 法院, 「还没起床」 not
+   煤气, 「重度用户」 not 中毒. jieba is loaded only when a sound-alike candidate appears.
+
+Only the customer's (or an unknown speaker's) lines raise risks: an agent reading out 12315 is
+not a threat.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from qc.emotion import lexicon
-from qc.normalize import to_simplified
+from qc.normalize import normalize, normalize_text, pinyin, to_simplified
 from qc.types import Complaint, Evidence, RiskFlag, Transcript
 
-__all__ = ["RISK_KINDS", "PRIORITIES", "find_risks", "classify_complaint"]
+__all__ = ["RISK_KINDS", "PRIORITIES", "RiskCue", "risk_cues", "complaint_cues", "complaint_matcher", "find_risks", "classify_complaint"]
 
 RISK_KINDS = ("media", "regulator", "lawyer", "privacy", "safety")
 PRIORITIES = ("紧急危机", "高度紧急", "重要非紧急", "一般")
 
-# Two-character cues whose pinyin is also an everyday word (记者 ~ 记着): text match only.
-_TEXT_ONLY = {"记者", "新闻", "头条", "冒名", "电到", "伤到", "砸到", "炸了", "住院", "燃气", "过敏", "告到"}
 _DISMISS = ("不会", "不用", "没必要", "不打算", "没打算", "不想")
 _FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
-_HAN = re.compile(r"[\u4e00-\u9fff]")
+_HANDLE = re.compile(r"[@＠]([^\s@＠:：,，.。!！?？;；、()（）\[\]【】#\"“”'‘’<>《》/|]+)")
+
+
+@dataclass(frozen=True)
+class RiskCue:
+    """One risk cue found in a line: ``cue`` is the lexicon phrase (or the @account's name),
+    ``span`` its characters in the original text, ``how`` "text", "sound" or "account"."""
+
+    kind: str
+    cue: str
+    span: tuple[int, int]
+    how: str
 
 
 def _fold(text: str) -> str:
@@ -34,46 +53,167 @@ def _fold(text: str) -> str:
     return folded.lower() if len(folded.lower()) == len(folded) else folded
 
 
-def _syllables(text: str) -> list[str]:
-    from pypinyin import lazy_pinyin
+@lru_cache(maxsize=1)
+def _tables():
+    by_norm: dict[str, tuple[str, str]] = {}
+    for kind in RISK_KINDS:
+        for cue in lexicon.RISK_CUES[kind]:
+            by_norm.setdefault(normalize_text(cue), (kind, cue))
+    parts = []
+    for n in sorted(by_norm, key=len, reverse=True):
+        parts.append(f"(?<!\\d){re.escape(n)}(?!\\d)" if n[0].isdigit() or n[-1].isdigit() else re.escape(n))
+    text_rx = re.compile("|".join(parts))
+    by_sound: dict[str, tuple[str, str]] = {}
+    for n, (kind, cue) in by_norm.items():
+        if cue in lexicon.RISK_SOUND:
+            by_sound.setdefault(" " + " ".join(pinyin(n)) + " ", (kind, cue))
+    sound_rx = re.compile("(?=(" + "|".join(re.escape(k[:-1]) for k in sorted(by_sound, key=len, reverse=True)) + " ))")
+    unless_kind = {kind: tuple(normalize_text(p) for p in lexicon.RISK_UNLESS_IN.get(kind, ())) for kind in RISK_KINDS}
+    # per cue, only the longer phrases that contain it (almost always none: no search at all)
+    unless: dict[str, tuple[str, ...]] = {}
+    for n, (kind, cue) in by_norm.items():
+        unless[cue] = tuple(u for u in unless_kind[kind] if n in u)
+    for key, (kind, cue) in by_sound.items():
+        unless.setdefault(cue, tuple(u for u in unless_kind[kind] if normalize_text(cue) in u))
+    handles = [(kind, tuple(w.lower() for w in lexicon.RISK_HANDLES[kind])) for kind in ("regulator", "media")]
+    return by_norm, text_rx, by_sound, sound_rx, unless, handles
 
-    syl = lazy_pinyin(text, errors=lambda s: list(s))
-    return syl if len(syl) == len(text) else [lazy_pinyin(ch, errors=lambda s: list(s))[0] for ch in text]
+
+class _Syllables(dict):
+    """Character -> toneless syllable (qc.normalize.pinyin of one character) as a plain dict: one
+    lookup per character is the hot path of the sound-alike search."""
+
+    def __missing__(self, ch: str) -> str:
+        v = self[ch] = pinyin(ch)[0]
+        return v
 
 
-@lru_cache(maxsize=None)
-def _cue_syllables(cue: str) -> tuple[str, ...] | None:
-    if len(_HAN.findall(cue)) < 2 or len(_HAN.findall(cue)) != len(cue) or cue in _TEXT_ONLY:
-        return None
-    return tuple(_syllables(cue))
+_SYLLABLE = _Syllables()
 
 
-def _matches(text: str, cues: tuple[str, ...]) -> list[tuple[str, int, int]]:
-    """(cue, start, end) for each cue found in ``text``, by characters or by pinyin."""
-    folded = _fold(text)
-    found: list[tuple[str, int, int]] = []
-    taken = [False] * len(text)
-    syl: list[str] | None = None
-    for cue in sorted(cues, key=len, reverse=True):
-        starts = []
-        i = folded.find(cue)
-        while i >= 0:
-            starts.append(i)
-            i = folded.find(cue, i + 1)
-        key = _cue_syllables(cue)
-        if key is not None:
-            if syl is None:
-                syl = _syllables(folded)
-            n = len(key)
-            starts += [i for i in range(len(syl) - n + 1) if tuple(syl[i : i + n]) == key and i not in starts]
-        for s in sorted(starts):
-            e = s + len(cue)
-            if any(taken[s:e]) or any(d in folded[max(0, s - 5) : s] for d in _DISMISS):
+@lru_cache(maxsize=16384)
+def _word_bounds(norm: str) -> tuple[frozenset[int], dict[tuple[int, int], str]]:
+    """Word boundaries of ``norm`` (jieba, dictionary only) and its tokens by span; cached per text."""
+    from qc.emotion.features import _jieba
+
+    bounds, tokens, pos = {0}, {}, 0
+    for w in _jieba().cut(norm, HMM=False):
+        tokens[(pos, pos + len(w))] = w
+        pos += len(w)
+        bounds.add(pos)
+    return frozenset(bounds), tokens
+
+
+def _is_word(w: str) -> bool:
+    from qc.emotion.features import _jieba
+
+    return len(w) > 1 and _jieba().dt.FREQ.get(w, 0) > 0
+
+
+def _inside(text: str, s: int, e: int, containers: tuple[str, ...]) -> bool:
+    for c in containers:
+        k = text.find(c, max(0, s - len(c)))
+        while 0 <= k <= s:
+            if k + len(c) >= e:
+                return True
+            k = text.find(c, k + 1)
+    return False
+
+
+def _dismissed(norm: str, s: int) -> bool:
+    before = norm[max(0, s - 5):s]
+    return any(d in before for d in _DISMISS)
+
+
+@lru_cache(maxsize=16384)
+def risk_cues(text: str) -> tuple[RiskCue, ...]:
+    """Every risk cue in one line of text, in order (cached per text: short lines recur).
+
+    Exact phrases first; a sound-alike only where no exact cue covers those characters and the
+    span sits on jieba word boundaries without being a dictionary word of its own.
+    """
+    by_norm, text_rx, by_sound, sound_rx, unless, handles = _tables()
+    nt = normalize(text)
+    norm = nt.text
+    found: list[RiskCue] = []
+    taken = [False] * len(norm)
+
+    def keep(kind: str, cue: str, s: int, e: int, how: str) -> None:
+        if any(taken[s:e]) or (unless[cue] and _inside(norm, s, e, unless[cue])) or _dismissed(norm, s):
+            return
+        for k in range(s, e):
+            taken[k] = True
+        found.append(RiskCue(kind, cue, nt.original_span(s, e), how))
+
+    for m in text_rx.finditer(norm):
+        kind, cue = by_norm[m.group(0)]
+        keep(kind, cue, m.start(), m.end(), "text")
+    if by_sound and any("\u4e00" <= ch <= "\u9fff" for ch in norm):
+        table = _SYLLABLE
+        syl = [table[ch] for ch in norm]
+        line = " " + " ".join(syl) + " "
+        starts: dict[int, int] = {}
+        if sound_rx.search(line):  # rare: only then map line offsets back to characters
+            pos = 0
+            for i, x in enumerate(syl):
+                starts[pos] = i
+                pos += len(x) + 1
+        for m in (sound_rx.finditer(line) if starts else ()):
+            key = m.group(1) + " "
+            s = starts.get(m.start())
+            if s is None or key not in by_sound:
                 continue
-            for k in range(s, e):
-                taken[k] = True
-            found.append((cue, s, e))
-    return found
+            kind, cue = by_sound[key]
+            e = s + key.count(" ") - 1
+            if any(taken[s:e]):
+                continue
+            bounds, tokens = _word_bounds(norm)
+            if s not in bounds or e not in bounds:
+                continue
+            word = tokens.get((s, e))
+            if word is not None and _is_word(word):
+                continue  # a correctly written word that merely sounds like the cue (重度 ~ 中毒)
+            keep(kind, cue, s, e, "sound")
+    accounts = []
+    for m in _HANDLE.finditer(text):
+        name = to_simplified(m.group(1)).lower()
+        for kind, words in handles:
+            if any(w in name for w in words) and not any(u in name for u in lexicon.RISK_UNLESS_IN.get(kind, ())):
+                accounts.append(RiskCue(kind, m.group(1), m.span(), "account"))
+                break
+    if accounts:  # a cue inside a tagged account's name is that account
+        found = [c for c in found if not any(a.span[0] <= c.span[0] and c.span[1] <= a.span[1] for a in accounts)]
+    return tuple(sorted(found + accounts, key=lambda c: c.span))
+
+
+@lru_cache(maxsize=1)
+def _complaint_tables():
+    cues = {normalize_text(c): c for c in lexicon.COMPLAINT_CUES}
+    rx = re.compile("|".join(re.escape(n) for n in sorted(cues, key=len, reverse=True)))
+    unless_all = tuple(normalize_text(p) for p in lexicon.COMPLAINT_UNLESS_IN)
+    return cues, rx, {n: tuple(u for u in unless_all if n in u) for n in cues}
+
+
+def complaint_matcher():
+    """(regex over normalised text, cue -> the longer phrases that cancel it, containment test):
+    what :func:`complaint_cues` uses, for the rule condition's one search over a whole call."""
+    _cues, rx, unless = _complaint_tables()
+    return rx, unless, _inside
+
+
+@lru_cache(maxsize=16384)
+def complaint_cues(text: str) -> tuple[tuple[str, tuple[int, int]], ...]:
+    """The complaint cues (:data:`qc.emotion.lexicon.COMPLAINT_CUES`) in one line, as
+    ``(cue, span in the original text)``, in order; the trigger of EMPA01 and of the emotion
+    stage's complaint. Cached per text."""
+    cues, rx, unless = _complaint_tables()
+    nt = normalize(text)
+    out = []
+    for m in rx.finditer(nt.text):
+        holders = unless[m.group(0)]
+        if not holders or not _inside(nt.text, m.start(), m.end(), holders):
+            out.append((cues[m.group(0)], nt.original_span(m.start(), m.end())))
+    return tuple(out)
 
 
 def _evidence(transcript: Transcript, i: int, span: tuple[int, int] | None = None) -> Evidence:
@@ -82,16 +222,18 @@ def _evidence(transcript: Transcript, i: int, span: tuple[int, int] | None = Non
 
 
 def find_risks(transcript: Transcript) -> list[RiskFlag]:
-    """Risk flags (media, regulator, lawyer, privacy, safety) raised by the customer's lines."""
+    """Risk flags (media, regulator, lawyer, privacy, safety) raised by the customer's lines:
+    one per line and kind, quoting the first cue of that kind (see :func:`risk_cues`)."""
     flags: list[RiskFlag] = []
     for i, u in enumerate(transcript.utterances):
         if u.role == "agent":
             continue
+        first: dict[str, RiskCue] = {}
+        for c in risk_cues(u.text):
+            first.setdefault(c.kind, c)
         for kind in RISK_KINDS:
-            hits = _matches(u.text, lexicon.RISK_CUES[kind])
-            if hits:
-                _cue, s, e = min(hits, key=lambda h: h[1])
-                flags.append(RiskFlag(kind=kind, evidence=_evidence(transcript, i, (s, e))))
+            if kind in first:
+                flags.append(RiskFlag(kind=kind, evidence=_evidence(transcript, i, first[kind].span)))
     return flags
 
 
@@ -99,22 +241,25 @@ def classify_complaint(transcript: Transcript, negativity: list[float], risks: l
                        customer_peak: float) -> Complaint | None:
     """Type and priority of the customer's complaint, or ``None`` when the call holds none.
 
-    A call holds a complaint when the customer is clearly negative (peak >= 0.6), says 投诉, or
-    raises a risk. The type is the category whose cue words weigh most in the customer's lines
-    (each hit weighted by that line's negativity); service when no category cue appears.
+    A call holds a complaint when a customer line has a complaint cue (:func:`complaint_cues`, the
+    list EMPA01 triggers on) or the customer raises a risk; the text model's negativity alone does
+    not make one (a customer describing a fault reads as negative). The type is the category whose
+    cue words weigh most in the customer's lines (each hit weighted by that line's negativity);
+    service when no category cue appears.
     """
     customer = [i for i, u in enumerate(transcript.utterances) if u.role != "agent"]
-    mentions = any("投诉" in transcript.utterances[i].text for i in customer)
-    if customer_peak < 0.6 and not mentions and not risks:
+    complained = [i for i in customer if complaint_cues(transcript.utterances[i].text)]
+    if not complained and not risks:
         return None
     weights = {t: 0.0 for t in lexicon.COMPLAINT_TYPES}
     where: dict[str, list[Evidence]] = {t: [] for t in lexicon.COMPLAINT_TYPES}
     for i in customer:
-        text = transcript.utterances[i].text
+        text = _HANDLE.sub(lambda m: " " * len(m.group(0)), transcript.utterances[i].text)
+        weight = (0.5 + negativity[i]) * (2.0 if i in complained else 1.0)
         for kind, cues in lexicon.COMPLAINT_TYPES.items():
-            hits = [(c, s, e) for c, s, e in _matches_text(text, cues)]
+            hits = _matches_text(text, cues)
             if hits:
-                weights[kind] += len(hits) * (0.5 + negativity[i])
+                weights[kind] += len(hits) * weight
                 where[kind].append(_evidence(transcript, i, (hits[0][1], hits[0][2])))
     if any(r.kind == "safety" for r in risks):  # a hazard is a product fault unless told otherwise
         weights["product"] += 1.0
@@ -126,7 +271,7 @@ def classify_complaint(transcript: Transcript, negativity: list[float], risks: l
         priority = "紧急危机"
     elif serious or kinds & {"regulator", "lawyer", "privacy"} or (ctype == "product" and customer_peak >= 0.85):
         priority = "高度紧急"
-    elif ctype == "process" or weights["process"] > 0:
+    elif ctype == "process":
         priority = "重要非紧急"
     else:
         priority = "一般"

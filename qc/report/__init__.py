@@ -10,10 +10,10 @@
     night.xlsx              the same tables as sheets
     night.json              everything for machines
 
-Personal numbers (ID cards, phones, bank cards) are masked in all of it unless ``redact=False``;
-transcripts on disk are not touched. With ``db`` the night is stored in the history database
-(replacing an earlier run of the same night) and trends, repeat contacts and reviewer precision
-come from it.
+Personal numbers (ID cards, phones, bank cards) and addresses are masked in all of it unless
+``redact=False``; transcripts on disk are not touched (docs/security.md). With ``db`` the calls
+are stored in the history database (replacing earlier runs of the same calls; always masked) and
+trends, repeat contacts and reviewer precision come from it. Every file is written atomically.
 """
 
 from __future__ import annotations
@@ -35,10 +35,12 @@ from qc.report import charts
 from qc.report.exports import (
     AGENT_COLUMNS,
     CALL_COLUMNS,
+    FAILED_COLUMNS,
     FINDING_COLUMNS,
     QUEUE_COLUMNS,
     write_csv,
     write_json,
+    write_text_atomic,
     write_xlsx,
 )
 from qc.results import CallResult
@@ -69,6 +71,10 @@ class ReportOptions:
     precision_threshold: float = 0.6
     call_pages: bool = True
     team_of: Callable[[CallResult], str] | None = None
+    #: calls the night could not score, as ``(call_id, source file, error)``: listed on the night
+    #: page, in night.xlsx and night.json
+    failures: list[tuple[str, str, str]] = field(default_factory=list)
+    voc: str | Path | bool | None = None  # VOC taxonomy for voc.html (None: voc/ or the shipped one; False: no VOC page)
 
 
 @dataclass
@@ -83,6 +89,7 @@ class NightReport:
     precision: list[RulePrecision] = field(default_factory=list)
     repeats: dict[str, Contact] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    voc: Any = None  # qc.voc.report.VocReport when the VOC page was written
 
 
 def page_name(key: str) -> str:
@@ -96,6 +103,12 @@ def _team(r: CallResult) -> str:
 
 def _redact_evidence(e: Evidence | None) -> Evidence | None:
     return None if e is None else dataclasses.replace(e, text=redact_text(e.text))
+
+
+def _redact_card(card: AgentScorecard) -> AgentScorecard:
+    """A copy of an agent scorecard with its example quotes masked."""
+    top = [{**v, "examples": [{**ex, "text": redact_text(ex.get("text") or "")} for ex in v["examples"]]} for v in card.top_violations]
+    return dataclasses.replace(card, top_violations=top, team=redact_text(card.team))
 
 
 def redact_result(r: CallResult) -> CallResult:
@@ -289,9 +302,10 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
         complaint_ids = {c.call_id for c in tonight if c.complaint}
         repeat_complaints = {k for k in repeats if k in complaint_ids}
 
-        cards = build_agent_cards(results, night, team_of, trends, fcr_agent if tonight else None, dict(repeat_by_agent))
-        if history is not None:
-            history.record_night(night, results, cards, tonight, team_of)
+        raw_cards = build_agent_cards(results, night, team_of, trends, fcr_agent if tonight else None, dict(repeat_by_agent))
+        masked_cards = [_redact_card(c) for c in raw_cards]
+        if history is not None:  # the history database never holds unmasked text, even with redact=False
+            history.record_night(night, results, masked_cards, tonight, team_of)
             precision = history.rule_precision(opts.min_verdicts, opts.precision_threshold)
         else:
             precision = []
@@ -305,11 +319,9 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
         seed=opts.seed if opts.seed is not None else night, repeat_complaints=repeat_complaints, team_of=team_of,
         rule_precision={p.rule: rule_precision_estimate(p.confirmed, p.false_positive) for p in precision},
     )
+    cards = masked_cards if opts.redact else raw_cards
     if opts.redact:
-        for c in cards:
-            for v in c.top_violations:
-                for ex in v["examples"]:
-                    ex["text"] = redact_text(ex["text"] or "")
+        notes = {k: (v, redact_text(n)) for k, (v, n) in notes.items()}
 
     written: list[Path] = []
     env = _env()
@@ -327,7 +339,7 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
             r.call_id, r.transcript.agent_id or "", team_of(r), s.score, "是" if s.passed else "否",
             "是" if s.fatal else "否", s.pending_review, sum(1 for f in r.inspection.findings if f.kind == "violation"),
             round(e.customer_peak, 2) if e else "", mood_label(e) if e else "",
-            e.complaint.priority if e and e.complaint else "", "、".join(sorted({x.kind for x in e.risks})) if e else "",
+            e.complaint.priority if e and e.complaint else "", "、".join(RISK_NAMES.get(k, k) for k in sorted({x.kind for x in e.risks})) if e else "",
             rep.call_id if rep else "", q.priority if q and not q.calibration else 0,
             "" if e is None or e.dissatisfied is None else round(e.dissatisfied, 2),
             "" if e is None or e.unresolved is None else round(e.unresolved, 2),
@@ -363,8 +375,11 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
                              ("queue.csv", QUEUE_COLUMNS, queue_rows), ("agents.csv", AGENT_COLUMNS, agent_rows)):
         write_csv(out / name, cols, rows)
         written.append(out / name)
+    failures = [(cid, src, redact_text(err) if opts.redact else err) for cid, src, err in opts.failures]
+    failed_rows = [list(f) for f in failures]
     write_xlsx(out / "night.xlsx", [("通话明细", CALL_COLUMNS, call_rows), ("违规明细", FINDING_COLUMNS, finding_rows),
-                                   ("复核队列", QUEUE_COLUMNS, queue_rows), ("坐席", AGENT_COLUMNS, agent_rows)])
+                                   ("复核队列", QUEUE_COLUMNS, queue_rows), ("坐席", AGENT_COLUMNS, agent_rows)]
+               + ([("无法处理的文件", FAILED_COLUMNS, failed_rows)] if failed_rows else []))
     dim_names = [d.name for d in results[0].score.dimensions] if results else []
     write_xlsx(out / "agents.xlsx", [
         ("坐席评分卡", AGENT_COLUMNS, agent_rows),
@@ -431,20 +446,35 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
         "rule_precision": [{"rule": p.rule, "confirmed": p.confirmed, "false_positive": p.false_positive,
                             "precision": p.precision, "cries_wolf": p.cries_wolf} for p in precision],
         "priority_points": PRIORITY_POINTS, "complaint_points": COMPLAINT_POINTS,
+        "failed": [{"call_id": cid, "source": src, "error": err} for cid, src, err in failures],
     })
     written.append(out / "night.json")
 
+    voc = None
+    if opts.voc is not False:  # the voice-of-the-customer page (qc.voc); a broken taxonomy costs the page, not the night
+        from qc.voc.report import write_voc_report
+        from qc.voc.taxonomy import TaxonomyError
+
+        try:
+            voc = write_voc_report(shown, out, night, db=opts.db, taxonomy=None if opts.voc in (None, True) else opts.voc,
+                                   team_of=team_of, repeats=set(repeats), call_pages=opts.call_pages)
+            written += voc.files
+        except TaxonomyError as e:
+            import logging
+
+            logging.getLogger(__name__).error("no VOC page: %d problem(s) in the taxonomy:\n%s", len(e.errors), e)
+
     css = env.get_template("style.css.j2").render()
     index = out / "index.html"
-    index.write_text(env.get_template("night.html.j2").render(
+    write_text_atomic(index, env.get_template("night.html.j2").render(
         css=css, s=summary, queue=[q for q in queue if not q.calibration][: opts.queue_on_page],
         queue_total=summary["queued"], calibration=[q for q in queue if q.calibration], cards=cards, teams=team_rows,
         pareto=pareto_rows[:20], precision=precision, repeats=[(k, v, by_id[k]) for k, v in sorted(repeats.items())],
         repeat_complaints=repeat_complaints, priority_points=PRIORITY_POINTS, complaint_points=COMPLAINT_POINTS,
-        fcr_target=FCR_TARGET, call_pages=opts.call_pages,
+        fcr_target=FCR_TARGET, call_pages=opts.call_pages, failures=failures, voc_page=voc.page.name if voc else None,
         chart_hist=charts.histogram(scores, pass_line), chart_pareto=charts.pareto([(x["rule"], x["points"]) for x in pareto_rows]),
         chart_teams=charts.bars([(t["team"], t["mean"]) for t in team_rows], target=pass_line),
-    ), encoding="utf-8")
+    ))
     written.append(index)
 
     agent_dir = out / "agents"
@@ -456,11 +486,11 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
             calls_by_agent[r.transcript.agent_id].append(r)
     for c in cards:
         path = agent_dir / page_name(c.agent_id)
-        path.write_text(tpl.render(
+        write_text_atomic(path, tpl.render(
             css=css, c=c, s=summary, calls=sorted(calls_by_agent[c.agent_id], key=lambda r: r.score.score), call_pages=opts.call_pages,
             chart_dims=charts.bars(sorted(c.dimensions.items()), suffix="%"), chart_trend=charts.trend([(t[0], t[1]) for t in c.trend], pass_line),
             fcr_target=FCR_TARGET, priority=priority,
-        ), encoding="utf-8")
+        ))
         written.append(path)
 
     if opts.call_pages:
@@ -477,9 +507,9 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
                 for e in f.evidence:
                     if e.utterance is not None:
                         marks[e.utterance].append(f.rule)
-            path.write_text(tpl.render(
+            write_text_atomic(path, tpl.render(
                 css=css, r=r, s=summary, q=priority.get(r.call_id), marks=marks, audio=_audio_src(r, call_dir),
                 repeat=repeats.get(r.call_id), verdicts=verdicts.get(r.call_id, {}), team=team_of(r),
                 notes=notes_by_call.get(r.call_id, {}),
-            ), encoding="utf-8")
-    return NightReport(out, night, index, queue, cards, precision, repeats, written)
+            ))
+    return NightReport(out, night, index, queue, cards, precision, repeats, written, voc)

@@ -35,10 +35,11 @@ def inspect(
     """
     ctx = CallContext(transcript, emotion)
     result = CallInspection(call_id=transcript.call_id)
+    channel = transcript.contact_channel
     for rule in rules:
         if not rule.enabled:
             continue
-        reason = _not_applicable_by_meta(rule, transcript.meta)
+        reason = _not_applicable_by_channel(rule, channel) or _not_applicable_by_meta(rule, transcript.meta)
         if reason:
             result.not_applicable[rule.code] = reason
             continue
@@ -51,6 +52,13 @@ def inspect(
         result.checked.append(rule.code)
         result.findings.extend(findings)
     return result
+
+
+def _not_applicable_by_channel(rule: Rule, channel: str | None) -> str:
+    # A call whose channel nobody stated is inspected by every rule, as before channels existed.
+    if rule.channels and channel is not None and channel not in rule.channels:
+        return f"applies only to {' / '.join(rule.channels)} (this call: {channel})"
+    return ""
 
 
 def _not_applicable_by_meta(rule: Rule, meta: dict[str, Any]) -> str:

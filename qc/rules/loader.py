@@ -8,6 +8,7 @@ RUL001   duplicate rule code (or dotted name)
 RUL002   malformed code / name
 RUL003   unknown category (did you mean ...)
 RUL004   unknown severity or polarity
+RUL005   unknown channel (voice / chat / ticket) or an empty channels list
 RUL006   documentation missing (description what / why, message)
 RUL010   unknown condition type (did you mean ...)
 RUL011   unknown condition parameter (did you mean ...)
@@ -31,7 +32,7 @@ from typing import Any
 
 from qc.rules.model import CATEGORIES, POLARITIES, SEVERITIES, Rule, RuleSet, RuleTest
 from qc.rules.registry import Cond, all_conditions
-from qc.types import Transcript, Utterance
+from qc.types import CHANNELS, Transcript, Utterance
 from qc.yamlfile import (
     Pos,
     Problems,
@@ -50,11 +51,11 @@ __all__ = ["RuleFileError", "load_rules", "check_rules", "rule_files"]
 
 RULE_KEYS = {
     "code", "name", "description", "category", "severity", "polarity", "message", "match", "scope",
-    "when", "review_below", "max_findings", "enabled", "tags", "tests",
+    "when", "channels", "review_below", "max_findings", "enabled", "tags", "tests",
 }
 REQUIRED_RULE_KEYS = ("code", "name", "description", "category", "severity", "polarity", "message", "match", "tests")
 DESCRIPTION_KEYS = {"what", "why", "example"}
-TEST_KEYS = {"name", "expect", "count", "transcript", "meta", "emotion"}
+TEST_KEYS = {"name", "expect", "count", "at", "transcript", "meta", "emotion", "channel"}
 LINE_KEYS = {"role", "text", "start", "end", "at", "confidence", "agent", "customer", "unknown"}
 CODE_RE = re.compile(r"^[A-Z]{2,8}[0-9]{2,3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -210,6 +211,8 @@ def _load_rule(m: YMap, file: str, problems: Problems) -> Rule | None:
                 else:
                     when[str(k)] = frozenset(str(x) for x in v) if isinstance(v, list) else frozenset([str(v)])
 
+    channels = _channels(m, problems)
+
     review_below = m.get("review_below")
     if review_below is not None and expect_type(review_below, (int, float), m.where("review_below"), problems, "review_below"):
         if not 0 <= review_below <= 1:
@@ -227,10 +230,36 @@ def _load_rule(m: YMap, file: str, problems: Problems) -> Rule | None:
         return None
     return Rule(
         code=code, name=name, what=what, why=why, example=example, category=category, severity=severity,
-        polarity=polarity, message=message, match=match, when=when, evidence_scope=evidence_scope,
+        polarity=polarity, message=message, match=match, when=when, channels=channels, evidence_scope=evidence_scope,
         review_below=review_below, max_findings=max_findings, enabled=bool(enabled), tags=[str(t) for t in tags],
         tests=tests, file=file, line=m.where_key("code").line,
     )
+
+
+def _channels(m: YMap, problems: Problems) -> tuple[str, ...]:
+    """``channels:`` a list of voice / chat / ticket (or one of them); absent: every channel."""
+    if "channels" not in m:
+        return ()
+    node = m["channels"]
+    if isinstance(node, str):
+        node = [node]
+        where = [m.where("channels")]
+    elif expect_type(node, list, m.where("channels"), problems, "channels"):
+        where = [node.where(i) for i in range(len(node))]
+    else:
+        return ()
+    if not node:
+        problems.add(m.where("channels"), "RUL005", f"channels is empty; list some of {', '.join(CHANNELS)} or leave it out for all")
+        return ()
+    out = []
+    for value, pos in zip(node, where):
+        if not isinstance(value, str) or value not in CHANNELS:
+            problems.add(pos, "RUL005", f"channel {value!r} is not one of {', '.join(CHANNELS)}{did_you_mean(str(value), CHANNELS)}")
+        elif value in out:
+            problems.add(pos, "RUL005", f"channel {value!r} is listed twice")
+        else:
+            out.append(value)
+    return tuple(out)
 
 
 # --- conditions ---
@@ -344,6 +373,7 @@ def _load_tests(m: YMap, file: str, problems: Problems, where: str) -> list[Rule
         if count is not None and expect_type(count, int, case.where("count"), problems, "count"):
             if expect == "no_hit" and count:
                 problems.add(case.where("count"), "RUL032", "count > 0 contradicts expect: no_hit")
+        at = _test_at(case, expect, problems)
         meta = case.get("meta") or {}
         expect_type(meta, dict, case.where("meta"), problems, "meta")
         emotion = case.get("emotion")
@@ -356,16 +386,38 @@ def _load_tests(m: YMap, file: str, problems: Problems, where: str) -> list[Rule
         if emotion is not None and len(emotion) != len(utterances):
             problems.add(case.where("emotion"), "RUL032", f"emotion has {len(emotion)} values for {len(utterances)} utterances")
             continue
-        transcript = Transcript(call_id=f"{file}:{pos.line}", utterances=utterances, meta=dict(meta))
+        if at and max(at) > len(utterances):
+            problems.add(case.where("at"), "RUL032", f"at: line {max(at)} is not in the transcript (it has {len(utterances)} lines)")
+            continue
+        channel = case.get("channel")
+        if channel is not None and channel not in CHANNELS:
+            problems.add(case.where("channel"), "RUL005", f"channel {channel!r} is not one of {', '.join(CHANNELS)}{did_you_mean(str(channel), CHANNELS)}")
+            continue
+        transcript = Transcript(call_id=f"{file}:{pos.line}", utterances=utterances, meta=dict(meta), channel=channel)
         tests.append(RuleTest(
             name=str(case.get("name") or f"case {n + 1}"), expect=expect, count=count, transcript=transcript,
-            emotion=[float(v) for v in emotion] if emotion is not None else None, file=file, line=pos.line,
+            emotion=[float(v) for v in emotion] if emotion is not None else None, file=file, line=pos.line, at=at,
         ))
     if "tests" in m and not any(t.positive for t in tests) and len(tests) == len(node):
         problems.add(m.where_key("tests"), "RUL030", f"{where}: no positive test case (expect: hit)")
     if "tests" in m and not any(t.negative for t in tests) and len(tests) == len(node):
         problems.add(m.where_key("tests"), "RUL031", f"{where}: no negative test case (expect: no_hit)")
     return tests
+
+
+def _test_at(case: YMap, expect: Any, problems: Problems) -> tuple[int, ...] | None:
+    """A case's ``at:``: the transcript line (from 1), or lines, its findings must quote."""
+    if "at" not in case:
+        return None
+    value = case["at"]
+    lines = value if isinstance(value, list) else [value]
+    if expect != "hit":
+        problems.add(case.where("at"), "RUL032", "at marks the lines a hit quotes; use it with expect: hit")
+    elif not lines or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in lines):
+        problems.add(case.where("at"), "RUL032", f"at is a transcript line number counted from 1 (at: 2) or a list of them, not {value!r}")
+    else:
+        return tuple(sorted(set(lines)))
+    return None
 
 
 def _load_lines(node: Any, pos: Pos, problems: Problems) -> list[Utterance]:

@@ -24,6 +24,8 @@ class RuleTest:
 
     ``expect`` is "hit", "no_hit" or "not_applicable"; ``count`` (when given) is the exact number
     of findings. ``emotion`` optionally gives per-utterance negativity (a stand-in CallEmotion).
+    ``at`` (with "hit") is the transcript lines, numbered from 1, that the findings quote as
+    evidence: exactly these, no others.
     """
 
     name: str
@@ -33,6 +35,7 @@ class RuleTest:
     emotion: list[float] | None
     file: str
     line: int
+    at: tuple[int, ...] | None = None
 
     @property
     def positive(self) -> bool:
@@ -58,6 +61,8 @@ class Rule:
     match: Cond
     example: str = ""
     when: dict[str, Any] = field(default_factory=dict)
+    #: channels the rule applies to (voice, chat, ticket); empty: all of them
+    channels: tuple[str, ...] = ()
     evidence_scope: Cond | None = None
     review_below: float | None = None
     max_findings: int | None = None

@@ -23,6 +23,8 @@ class CaseResult:
 
     def __str__(self) -> str:
         want = self.case.expect + (f" (count {self.case.count})" if self.case.count is not None else "")
+        if self.case.at is not None:
+            want += f" at line {_lines(self.case.at)}"
         status = "ok" if self.ok else "FAIL"
         return f"{self.case.file}:{self.case.line}: {self.rule.code} {status} {self.case.name}: expected {want}, got {self.got}"
 
@@ -37,10 +39,18 @@ def _emotion(case: RuleTest) -> CallEmotion | None:
     )
 
 
+def _lines(lines: tuple[int, ...]) -> str:
+    return ", ".join(map(str, lines)) if lines else "none"
+
+
 def run_case(rule: Rule, case: RuleTest) -> CaseResult:
-    """Inspect the case's mini transcript with this one rule and compare with the expectation."""
+    """Inspect the case's mini transcript with this one rule and compare with the expectation.
+
+    With ``at``, the lines the findings quote as evidence (numbered from 1) must be exactly those.
+    """
     result = inspect(case.transcript, RuleSet([rule]), emotion=_emotion(case))
-    n = sum(1 for f in result.findings if f.rule == rule.code)
+    findings = [f for f in result.findings if f.rule == rule.code]
+    n = len(findings)
     if rule.code in result.not_applicable:
         got = f"not_applicable ({result.not_applicable[rule.code]})"
         ok = case.expect == "not_applicable"
@@ -52,6 +62,10 @@ def run_case(rule: Rule, case: RuleTest) -> CaseResult:
             ok = n == case.count
         else:
             ok = (n > 0) == (case.expect == "hit")
+        if case.at is not None:
+            quoted = tuple(sorted({e.utterance + 1 for f in findings for e in f.evidence if e.utterance is not None}))
+            got += f" at line {_lines(quoted)}"
+            ok = ok and quoted == case.at
     return CaseResult(rule, case, ok, got, n)
 
 

@@ -83,17 +83,26 @@ def response_delay(
     min_seconds: float,
     role: str = "agent",
     after_role: str = "customer",
+    from_first: bool = False,
 ) -> list[Hit]:
-    """``role`` takes ``min_seconds`` or longer to answer after ``after_role`` stops speaking."""
+    """``role`` takes ``min_seconds`` or longer to answer after ``after_role`` stops speaking.
+    ``from_first``: measure from the first of ``after_role``'s unanswered lines, not the last (a chat
+    customer who sends three messages has waited since the first)."""
     ctx.require_timing("response_delay")
     us = ctx.utterances
     order = _time_order(ctx, scope)
     hits = []
+    waiting = None  # the first unanswered line of after_role
     for a, b in zip(order, order[1:]):
+        if us[a].role == after_role and waiting is None:
+            waiting = a
+        elif us[a].role != after_role:
+            waiting = None
         if us[a].role == after_role and us[b].role == role:
-            gap = us[b].start - us[a].end
+            since = us[waiting].end if from_first and waiting is not None else us[a].end
+            gap = us[b].start - since
             if gap >= min_seconds:
-                hits.append(Hit(b, start=us[a].end, end=us[b].start, value=round(gap, 1)))
+                hits.append(Hit(b, start=since, end=us[b].start, value=round(gap, 1)))
     return hits
 
 
