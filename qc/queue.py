@@ -11,8 +11,8 @@ fatal rule hit waiting for review            60 × the rule's precision
 customer dissatisfied (call model p >= 0.5)  60 × p
 problem unresolved (call model p >= 0.5)     30 × p
 risk flag (media, regulator, lawyer...)      30 per kind, at most 60
-rule deductions of a call under the          per deducted rule: points lost × severity
-pass line                                    weight (critical 2, major 1, minor 0.5) ×
+rule deductions                              per deducted rule: points lost × severity
+                                             weight (critical 2, major 1, minor 0.5) ×
                                              the rule's precision; at most 40 in all
 agent lost temper                            20
 complaint graded 紧急危机 (crisis)           20
@@ -20,9 +20,8 @@ needs_review hits (low ASR confidence)       8 each, at most 24
 repeat complaint                             20
 =========================================  ===============================================
 
-A call that passes keeps its deductions on its scorecard but is not queued for them: the
-machine is sure of those hits, and a minor script slip on a call the customer was happy with is
-not worth a listen. ``p`` is the calibrated probability of the call outcome models (:mod:`qc.emotion.dialogue`,
+A deducted rule hit is something to review even on a call that passes: a reviewer's verdict on
+it is what measures the rule's precision. ``p`` is the calibrated probability of the call outcome models (:mod:`qc.emotion.dialogue`,
 trained on annotated customer-service dialogues). A rule's precision is what reviewers' verdicts
 say (confirmed / reviewed, from the history database), pulled towards a prior of 0.7 by two
 pseudo-verdicts so a rule with one verdict is neither trusted nor muted.
@@ -171,7 +170,7 @@ def call_priority(result: Any, repeat_complaint: bool = False,
         rules = sorted({f.rule for f in risk_findings})
         pts = min(PRIORITY_POINTS["risk_max"], PRIORITY_POINTS["risk_each"] * len(rules))
         reasons.append(Reason("risk", f"风险规则: {', '.join(rules)}", pts, _first(risk_findings[0].evidence)))
-    if not score.passed and not score.fatal:
+    if not score.fatal:
         weighted: list[tuple[float, str, Evidence | None]] = []
         for item in score.items:
             lost: dict[str, tuple[float, Evidence | None]] = {}

@@ -121,11 +121,12 @@ def test_queue_order_reasons_and_calibration():
     ranked = [e for e in q if not e.calibration]
     # G06: the call model reads the customer as dissatisfied (p 0.57, 34.2 points), under G03's
     # pending fatal hit of a rule nobody has reviewed yet (60 × the 0.7 prior)
-    assert [e.call_id for e in ranked] == ["G02", "G05", "G03", "G06"]
+    # G04 passed but lost points to deducted rules: a reviewer's verdict on them measures the rules
+    assert [e.call_id for e in ranked] == ["G02", "G05", "G03", "G06", "G04"]
     assert ranked[0].reasons[0].code == "fatal" and ranked[0].reasons[0].evidence.start == 5.5
     assert {x.code for x in ranked[1].reasons} >= {"risk", "complaint"}
-    assert [x.code for x in ranked[2].reasons] == ["fatal_pending"]
-    assert [x.code for x in ranked[3].reasons] == ["dissatisfied"]
+    assert [x.code for x in ranked[2].reasons] == ["fatal_pending", "deductions"]
+    assert [x.code for x in ranked[3].reasons] == ["dissatisfied", "deductions"]
     calib = [e for e in q if e.calibration]
     assert len(calib) == 2 and all(e.call_id in {"G01", "G07", "G08", "G09", "G10"} for e in calib)
     # seeded: the same seed draws the same calls, another seed may differ but stays among clean calls
