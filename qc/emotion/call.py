@@ -155,8 +155,8 @@ def _outcomes(call: CallEmotion, transcript: Transcript, text_neg: list[float], 
     roles = [u.role for u in transcript.utterances]
     texts = [u.text for u in transcript.utterances]
     p = cm.predict(call_features(roles, texts, text_neg))
-    call.dissatisfied = round(p["dissatisfied"], 4)
-    call.unresolved = round(p["unresolved"], 4)
+    call.dissatisfied = round(p["dissatisfied"], 3)
+    call.unresolved = round(p["unresolved"], 3)
     if max(call.dissatisfied, call.unresolved) < NEGATIVE:
         return  # nothing to explain
     ranked = line_pushes(cm, roles, texts)

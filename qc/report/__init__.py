@@ -135,6 +135,7 @@ def redact_result(r: CallResult) -> CallResult:
         emotion = dataclasses.replace(
             emotion,
             drivers=[_redact_evidence(e) for e in emotion.drivers],
+            outcome_evidence=[_redact_evidence(e) for e in emotion.outcome_evidence],
             risks=[dataclasses.replace(x, evidence=_redact_evidence(x.evidence)) for x in emotion.risks],
             complaint=None if emotion.complaint is None else dataclasses.replace(
                 emotion.complaint, evidence=[_redact_evidence(e) for e in emotion.complaint.evidence]
