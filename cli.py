@@ -249,13 +249,25 @@ def emotion_score(
 
 @emotion_app.command("train")
 def emotion_train(
-    labels: Path = typer.Argument(..., help="CSV with columns text,label (negative/neutral/positive, or 1 positive / 0 negative)."),
-    out: Path = typer.Option(..., "--out", help="Folder for the recalibrated text_model.npz."),
-    base: Optional[Path] = typer.Option(None, "--base", help="Model to start from (default: $QC_EMOTION_MODEL or the shipped model)."),
+    labels: Path = typer.Argument(..., help="CSV with columns text,label (negative/neutral/positive, or 1 positive / 0 negative); or call labels: call_id,role,text,dissatisfied,unresolved (one row per utterance)."),
+    out: Path = typer.Option(..., "--out", help="Folder for the recalibrated text_model.npz (or call_model.npz for call labels)."),
+    base: Optional[Path] = typer.Option(None, "--base", help="Model to start from (default: $QC_EMOTION_MODEL / $QC_CALL_MODEL or the shipped model)."),
 ) -> None:
-    """Recalibrate the text emotion model on your team's own labelled utterances."""
-    from qc.emotion.train import LabelFileError, recalibrate
+    """Recalibrate the text emotion model on your team's own labelled utterances, or the call
+    outcome models (dissatisfied, unresolved) on your labelled calls."""
+    from qc.emotion.train import LabelFileError, is_call_label_file, recalibrate, recalibrate_calls
 
+    if is_call_label_file(labels):
+        try:
+            calls = recalibrate_calls(labels, out, base=base)
+        except (LabelFileError, FileNotFoundError) as e:
+            _fail(str(e))
+        for o, r in calls.outcomes.items():
+            held = (f"; held-out log loss {r['heldout_log_loss_before']:.3f} before, {r['heldout_log_loss_after']:.3f} after"
+                    if r["heldout_log_loss_before"] is not None else "")
+            typer.echo(f"{o}: {r['calls']} labelled calls (rate {r['positive_rate']:.2f}), scale {r['scale']:.2f} shift {r['shift']:+.2f}{held}")
+        typer.echo(f"-> {calls.out}; use it with: export QC_CALL_MODEL={out}  (or put text_model.npz beside it and use --model {out})")
+        return
     try:
         report = recalibrate(labels, out, base=base)
     except (LabelFileError, FileNotFoundError) as e:

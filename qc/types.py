@@ -353,6 +353,10 @@ class CallEmotion:
     drivers: list[Evidence] = field(default_factory=list)
     complaint: Complaint | None = None
     risks: list[RiskFlag] = field(default_factory=list)
+    # call outcome models (qc.emotion.dialogue): calibrated probabilities, None when not run
+    dissatisfied: float | None = None  # P(customer dissatisfied)
+    unresolved: float | None = None  # P(problem left unresolved)
+    outcome_evidence: list[Evidence] = field(default_factory=list)  # customer lines that pushed them most
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CallEmotion:
@@ -371,6 +375,9 @@ class CallEmotion:
             drivers=[Evidence.from_dict(e) for e in d.get("drivers") or []],
             complaint=Complaint.from_dict(d["complaint"]) if d.get("complaint") else None,
             risks=[RiskFlag.from_dict(r) for r in d.get("risks") or []],
+            dissatisfied=None if d.get("dissatisfied") is None else float(d["dissatisfied"]),
+            unresolved=None if d.get("unresolved") is None else float(d["unresolved"]),
+            outcome_evidence=[Evidence.from_dict(e) for e in d.get("outcome_evidence") or []],
         )
 
 

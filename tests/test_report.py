@@ -114,7 +114,7 @@ def test_cli_report_agent_review(tmp_path, monkeypatch):
     runner = CliRunner()
     res = runner.invoke(app, ["report", "night", "--out", "rep", "--night", NIGHT, "--db", "h.sqlite"])
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "rep" / "index.html").exists() and "4 to re-review" in res.output
+    assert (tmp_path / "rep" / "index.html").exists() and "5 to re-review" in res.output
     res = runner.invoke(app, ["agent", "A101", "--db", "h.sqlite"])
     assert res.exit_code == 0 and "96.7" in res.output and "ID01" in res.output, res.output
     assert runner.invoke(app, ["agent", "A1O1", "--db", "h.sqlite"]).exit_code != 0

@@ -170,8 +170,8 @@ def test_queue_is_ranked_with_reasons_filters_and_progress(app):
     c, _ = login(app, "rita")
     html = c.get("/queue").text
     order = re.findall(r'data-call="(\w+)"', html)
-    assert order[:5] == ["C004", "C003", "C006", "C005", "C002"] and order[-1] == "C007"  # calibration sample last
-    assert "风险" in html and "+30" in html
+    assert order[:5] == ["C004", "C003", "C002", "C005", "C006"] and order[-1] == "C007"  # calibration sample last
+    assert "风险" in html and "+60" in html  # media and regulator, 30 per kind
     assert re.findall(r'data-call="(\w+)"', c.get("/queue?rule=FORB01").text) == ["C003"]
     assert set(re.findall(r'data-call="(\w+)"', c.get("/queue?team=二组").text)) == {"C003", "C006", "C007"}
     assert re.findall(r'data-call="(\w+)"', c.get("/queue?risk=yes").text) == ["C004"]
@@ -488,4 +488,4 @@ def test_a_night_scored_without_its_report_gets_the_same_queue(sample, tmp_path)
     assert list(app.state.workbench.nights) == [NIGHT]
     c, _ = login(app, "rita")
     order = re.findall(r'data-call="(\w+)"', c.get("/queue").text)
-    assert order[:5] == ["C004", "C003", "C006", "C005", "C002"] and len(order) == 6
+    assert order[:5] == ["C004", "C003", "C002", "C005", "C006"] and len(order) == 6

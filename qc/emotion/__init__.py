@@ -5,7 +5,9 @@ reviews, shipped as ``data/text_model.npz``, inference in numpy) corrected for c
 with domain lexicons.
 Voice (optional): loudness, pitch and speech-rate rises against each speaker's own baseline.
 Per call: customer/agent negativity, trajectory, volatility, drivers, complaint type and
-priority, risk flags. Nothing here imports the ASR stage.
+priority, risk flags, and the call outcome models' calibrated probabilities that the customer
+left dissatisfied or the problem unresolved (trained on annotated helpdesk dialogues, shipped as
+``data/call_model.npz``). Nothing here imports the ASR stage.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from qc.emotion.call import ANGRY, NEGATIVE, analyze_call, score_utterances
+    from qc.emotion.dialogue import CALL_MODEL_ENV, load_call_model
     from qc.emotion.summary import summary_lines
     from qc.emotion.text import MODEL_ENV, load_text_model, score_text
 
@@ -24,6 +27,7 @@ _LAZY = {
     "ANGRY": "qc.emotion.call", "NEGATIVE": "qc.emotion.call", "analyze_call": "qc.emotion.call",
     "score_utterances": "qc.emotion.call", "summary_lines": "qc.emotion.summary", "MODEL_ENV": "qc.emotion.text",
     "load_text_model": "qc.emotion.text", "score_text": "qc.emotion.text",
+    "CALL_MODEL_ENV": "qc.emotion.dialogue", "load_call_model": "qc.emotion.dialogue",
 }
 
 
@@ -35,13 +39,16 @@ def __getattr__(name: str) -> Any:
     globals()[name] = value
     return value
 
+
 __all__ = [
     "ANGRY",
     "NEGATIVE",
     "MODEL_ENV",
+    "CALL_MODEL_ENV",
     "analyze_call",
     "score_utterances",
     "score_text",
     "load_text_model",
+    "load_call_model",
     "summary_lines",
 ]

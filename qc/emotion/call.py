@@ -3,13 +3,15 @@ the utterances that drove them, complaint analysis and risk flags."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qc.emotion.dialogue import CALL_MODEL_ENV, CALL_MODEL_FILENAME, call_features, line_pushes, load_call_model
 from qc.emotion.risk import classify_complaint, find_risks
-from qc.emotion.text import load_text_model, score_text
+from qc.emotion.text import MODEL_ENV, load_text_model, score_text
 from qc.types import CallEmotion, Evidence, Transcript, UtteranceEmotion
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,7 +80,7 @@ def _driver(transcript: Transcript, ue: UtteranceEmotion) -> Evidence:
 
 
 def analyze_call(transcript: Transcript, audio: DecodedAudio | None = None,
-                 model: str | Path | None = None) -> CallEmotion:
+                 model: str | Path | None = None, call_model: str | Path | None = None) -> CallEmotion:
     """Emotion, complaint and risk summary of one call.
 
     Args:
@@ -86,14 +88,19 @@ def analyze_call(transcript: Transcript, audio: DecodedAudio | None = None,
         audio: the decoded recording; when given, loudness, pitch and speech-rate rises
             against each speaker's own baseline raise ``voice_arousal`` and negativity.
         model: text model file or folder; default ``$QC_EMOTION_MODEL`` or the shipped one.
+        call_model: call outcome model file or folder; default ``$QC_CALL_MODEL``, else
+            ``call_model.npz`` beside ``model`` when that folder has one, else the shipped one.
 
     Returns:
         A :class:`~qc.types.CallEmotion`. ``customer_mean``/``customer_peak`` summarise the
         customer's lines; ``trajectory`` compares the first and last third of them
         (``recovered`` / ``worsened`` / ``stable``); ``volatility`` is the mean absolute change
         between consecutive customer lines; ``drivers`` quote the lines behind these.
+        ``dissatisfied`` / ``unresolved`` are the call models' calibrated probabilities and
+        ``outcome_evidence`` the customer lines that pushed dissatisfaction most.
     """
     utts = score_utterances(transcript, model=model)
+    text_neg = [u.negativity for u in utts]
     if audio is not None and transcript.has_timing:
         from qc.emotion.voice import voice_arousal
 
@@ -131,4 +138,27 @@ def analyze_call(transcript: Transcript, audio: DecodedAudio | None = None,
     call.drivers = [_driver(transcript, utts[i]) for i in sorted(set(worst) | set(rude))]
     call.risks = find_risks(transcript)
     call.complaint = classify_complaint(transcript, [u.negativity for u in utts], call.risks, call.customer_peak)
+    text_dir = model if model is not None else os.environ.get(MODEL_ENV) or None
+    if call_model is None and not os.environ.get(CALL_MODEL_ENV) and text_dir is not None \
+            and (Path(text_dir) / CALL_MODEL_FILENAME).is_file():
+        call_model = text_dir  # a folder from `qc emotion train` may hold both models
+    _outcomes(call, transcript, text_neg, call_model)
     return call
+
+
+def _outcomes(call: CallEmotion, transcript: Transcript, text_neg: list[float], call_model: str | Path | None) -> None:
+    """Dissatisfied / unresolved probabilities and, when either is at least even, the customer
+    lines that pushed dissatisfaction most."""
+    if not transcript.utterances:
+        return
+    cm = load_call_model(call_model)
+    roles = [u.role for u in transcript.utterances]
+    texts = [u.text for u in transcript.utterances]
+    p = cm.predict(call_features(roles, texts, text_neg))
+    call.dissatisfied = round(p["dissatisfied"], 3)
+    call.unresolved = round(p["unresolved"], 3)
+    if max(call.dissatisfied, call.unresolved) < NEGATIVE:
+        return  # nothing to explain
+    ranked = line_pushes(cm, roles, texts)
+    pushes = [i for i, push in ranked if push > 0][:2] or [i for i, _ in ranked[:1]]
+    call.outcome_evidence = [_driver(transcript, call.utterances[i]) for i in pushes]

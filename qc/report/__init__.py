@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from qc.history import FCR_TARGET, Contact, History, RulePrecision, contact_of, find_repeats, first_contact_resolution
-from qc.queue import COMPLAINT_POINTS, COMPLAINT_TYPE_NAMES, PRIORITY_POINTS, RISK_NAMES, QueueEntry, build_queue
+from qc.emotion.summary import mood_label, outcome_text
+from qc.queue import COMPLAINT_POINTS, COMPLAINT_TYPE_NAMES, PRIORITY_POINTS, RISK_NAMES, QueueEntry, build_queue, rule_precision_estimate
 from qc.redact import redact_text
 from qc.report import charts
 from qc.report.exports import (
@@ -134,6 +135,7 @@ def redact_result(r: CallResult) -> CallResult:
         emotion = dataclasses.replace(
             emotion,
             drivers=[_redact_evidence(e) for e in emotion.drivers],
+            outcome_evidence=[_redact_evidence(e) for e in emotion.outcome_evidence],
             risks=[dataclasses.replace(x, evidence=_redact_evidence(x.evidence)) for x in emotion.risks],
             complaint=None if emotion.complaint is None else dataclasses.replace(
                 emotion.complaint, evidence=[_redact_evidence(e) for e in emotion.complaint.evidence]
@@ -222,7 +224,7 @@ def _env():
     env.filters["ts"] = _ts
     env.filters["pct"] = lambda v: "—" if v is None else f"{100 * v:.1f}%"
     env.filters["page"] = page_name
-    env.globals.update(SEVERITY_NAMES=SEVERITY_NAMES, STATUS_NAMES=STATUS_NAMES, ROLE_NAMES=ROLE_NAMES, TRAJECTORY_NAMES=TRAJECTORY_NAMES,
+    env.globals.update(SEVERITY_NAMES=SEVERITY_NAMES, STATUS_NAMES=STATUS_NAMES, ROLE_NAMES=ROLE_NAMES, TRAJECTORY_NAMES=TRAJECTORY_NAMES, mood_label=mood_label, outcome_text=outcome_text,
                        COMPLAINT_TYPE_NAMES=COMPLAINT_TYPE_NAMES, RISK_NAMES=RISK_NAMES)
     return env
 
@@ -316,6 +318,7 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
     queue = build_queue(
         shown, limit=opts.queue_limit, calibration=opts.calibration,
         seed=opts.seed if opts.seed is not None else night, repeat_complaints=repeat_complaints, team_of=team_of,
+        rule_precision={p.rule: rule_precision_estimate(p.confirmed, p.false_positive) for p in precision},
     )
     cards = masked_cards if opts.redact else raw_cards
     if opts.redact:
@@ -336,9 +339,11 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
         call_rows.append([
             r.call_id, r.transcript.agent_id or "", team_of(r), s.score, "是" if s.passed else "否",
             "是" if s.fatal else "否", s.pending_review, sum(1 for f in r.inspection.findings if f.kind == "violation"),
-            round(e.customer_peak, 2) if e else "", TRAJECTORY_NAMES.get(e.trajectory, e.trajectory) if e else "",
+            round(e.customer_peak, 2) if e else "", mood_label(e) if e else "",
             e.complaint.priority if e and e.complaint else "", "、".join(RISK_NAMES.get(k, k) for k in sorted({x.kind for x in e.risks})) if e else "",
             rep.call_id if rep else "", q.priority if q and not q.calibration else 0,
+            "" if e is None or e.dissatisfied is None else round(e.dissatisfied, 2),
+            "" if e is None or e.unresolved is None else round(e.unresolved, 2),
         ])
         ded_by_finding: dict[tuple[str, float | None], Any] = {}
         for item in s.items:

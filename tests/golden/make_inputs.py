@@ -22,8 +22,10 @@ def finding(cid, rule, name, cat, sev, msg, evs, kind="violation", needs_review=
             "evidence": evs, "kind": kind, "confidence": 0.5 if needs_review else 1.0, "needs_review": needs_review}
 
 
-def emo(cid, peak=0.1, mean=0.05, traj="stable", delta=0.0, angry=False, temper=False, risks=(), complaint=None, drivers=()):
-    return {"call_id": cid, "utterances": [], "customer_peak": peak, "customer_mean": mean, "agent_peak": 0.1, "agent_mean": 0.05,
+def emo(cid, peak=0.1, mean=0.05, traj="stable", delta=0.0, angry=False, temper=False, risks=(), complaint=None, drivers=(),
+        dissatisfied=0.08, unresolved=0.12, why=None):
+    return {"dissatisfied": dissatisfied, "unresolved": unresolved, "outcome_evidence": list(drivers if why is None else why),
+            "call_id": cid, "utterances": [], "customer_peak": peak, "customer_mean": mean, "agent_peak": 0.1, "agent_mean": 0.05,
             "trajectory": traj, "trajectory_delta": delta, "volatility": 0.1, "customer_angry": angry, "agent_lost_temper": temper,
             "drivers": list(drivers), "complaint": complaint, "risks": list(risks)}
 
@@ -52,7 +54,7 @@ cases.append(call("G02", "A201", "二组", "2024-05-20T10:00:00+08:00", "K2", "�
     finding("G02", "FORBID01", "forbidden.words", "服务规范", "critical", "使用服务禁语", [ev(2, u[2])]),
     finding("G02", "EMPATHY01", "empathy.apology", "沟通技巧", "major", "客户不满时未致歉安抚", [ev(1, u[1])]),
     finding("G02", "CLOSE01", "closing.farewell", "服务规范", "major", "未使用结束语", [ev(3, u[3])]),
-], emo("G02", peak=0.92, mean=0.7, traj="worsened", delta=0.4, angry=True, drivers=[ev(3, u[3])],
+], emo("G02", peak=0.92, mean=0.7, traj="worsened", delta=0.4, angry=True, drivers=[ev(3, u[3])], dissatisfied=0.93, unresolved=0.81,
        complaint={"type": "service", "priority": "高度紧急", "evidence": [ev(3, u[3])]})))
 # G03 needs_review hit on a fatal rule (low ASR confidence) + personal numbers + html in text
 u = [utt("agent", "您好，很高兴为您服务。", 0.5, 2.0), utt("customer", "我手机号13812345678，身份证110101199003071234。", 2.5, 8.0),
@@ -73,14 +75,14 @@ u = [utt("agent", "您好，请问有什么可以帮您？", 0.5, 2.0), utt("cus
      utt("agent", "非常抱歉给您带来不便，我马上为您升级处理。感谢来电，再见。", 6.5, 10.0)]
 cases.append(call("G05", "A202", "二组", "2024-05-20T13:00:00+08:00", "K5", "投诉", u, [
     finding("G05", "RISK01", "risk.media", "风险", "critical", "客户提及媒体曝光", [ev(1, u[1])], kind="risk"),
-], emo("G05", peak=0.8, mean=0.5, traj="recovered", delta=-0.2, risks=[{"kind": "media", "evidence": ev(1, u[1])}, {"kind": "regulator", "evidence": ev(1, u[1])}],
+], emo("G05", peak=0.8, mean=0.5, traj="recovered", delta=-0.2, dissatisfied=0.86, unresolved=0.64, why=[ev(1, u[1])], risks=[{"kind": "media", "evidence": ev(1, u[1])}, {"kind": "regulator", "evidence": ev(1, u[1])}],
        complaint={"type": "service", "priority": "紧急危机", "evidence": [ev(1, u[1])]})))
 # G06 repeat of G04's customer, same matter, minor issue; complaint again
 u = [utt("agent", "您好。", 0.5, 1.0), utt("customer", "上周套餐变更还没生效，我要投诉！", 1.5, 4.0), utt("agent", "我帮您查一下。", 4.5, 6.0)]
 cases.append(call("G06", "A201", "二组", "2024-05-20T16:00:00+08:00", "K4", "套餐变更", u, [
     finding("G06", "OPEN01", "opening.greeting", "服务规范", "major", "开场白不完整", [ev(0, u[0])]),
     finding("G06", "CLOSE01", "closing.farewell", "服务规范", "major", "未使用结束语", [ev(2, u[2])]),
-], emo("G06", peak=0.6, mean=0.4, traj="stable", complaint={"type": "process", "priority": "重要非紧急", "evidence": [ev(1, u[1])]})))
+], emo("G06", peak=0.6, mean=0.4, traj="stable", dissatisfied=0.57, unresolved=0.44, why=[ev(1, u[1])], complaint={"type": "process", "priority": "重要非紧急", "evidence": [ev(1, u[1])]})))
 # G07..G10 clean calls for the calibration sample
 for k, (agent, team) in enumerate([("A101", "一组"), ("A102", "一组"), ("A202", "二组"), ("A202", "二组")], start=7):
     u = [utt("agent", "您好，请问有什么可以帮您？", 0.5, 2.0), utt("customer", "查积分。", 2.5, 3.5), utt("agent", "您有两千积分。感谢来电，再见。", 4.0, 7.0)]
