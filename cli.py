@@ -122,17 +122,7 @@ def rules_check(paths: List[Path] = typer.Argument(..., help="Rule files or fold
     """Validate rule files strictly; print every error as file:line:col: CODE message."""
     from qc.rules import check_rules
 
-    n_errors = n_rules = 0
-    for path in paths:
-        rules, errors = check_rules(path)
-        n_rules += len(rules)
-        for e in errors:
-            typer.echo(str(e))
-        n_errors += len(errors)
-    if n_errors:
-        typer.echo(f"{n_errors} error(s)", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"{n_rules} rule(s) ok", err=True)
+    _check_files(paths, check_rules, "rule")
 
 
 @rules_app.command("test")
@@ -143,19 +133,38 @@ def rules_test(
     """Run every rule's `tests:` cases; print failures with file:line; exit 1 on any mismatch."""
     from qc.rules import check_rules, run_rule_tests
 
+    _run_cases(paths, check_rules, run_rule_tests, verbose)
+
+
+def _check_files(paths: List[Path], check, noun: str) -> None:
+    """`qc rules check` / `qc voc check`: every error of every file, then exit 1 if there was one."""
+    n_errors = n_items = 0
+    for path in paths:
+        items, errors = check(path)
+        n_items += len(items)
+        for e in errors:
+            typer.echo(str(e))
+        n_errors += len(errors)
+    if n_errors:
+        typer.echo(f"{n_errors} error(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{n_items} {noun}(s) ok", err=True)
+
+
+def _run_cases(paths: List[Path], check, run, verbose: bool) -> None:
+    """`qc rules test` / `qc voc test`: load errors count as failures; exit 1 on any."""
     failed = total = 0
     for path in paths:
-        rules, errors = check_rules(path)
+        items, errors = check(path)
         for e in errors:
             typer.echo(str(e))
         failed += len(errors)
-        for result in run_rule_tests(rules):
+        for result in run(items):
             total += 1
-            if not result.ok:
-                failed += 1
+            failed += not result.ok
             if verbose or not result.ok:
                 typer.echo(str(result))
-    typer.echo(f"{total - failed if failed <= total else 0}/{total} case(s) passed", err=True)
+    typer.echo(f"{max(0, total - failed)}/{total} case(s) passed", err=True)
     if failed:
         raise typer.Exit(1)
 
@@ -605,17 +614,7 @@ def voc_check(paths: List[Path] = typer.Argument(..., help="Taxonomy files or fo
     """Validate VOC taxonomy files strictly; print every error as file:line:col: CODE message."""
     from qc.voc import check_taxonomy
 
-    n_errors = n_tags = 0
-    for path in paths:
-        tax, errors = check_taxonomy(path)
-        n_tags += len(tax)
-        for e in errors:
-            typer.echo(str(e))
-        n_errors += len(errors)
-    if n_errors:
-        typer.echo(f"{n_errors} error(s)", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"{n_tags} tag(s) ok", err=True)
+    _check_files(paths, check_taxonomy, "tag")
 
 
 @voc_app.command("test")
@@ -626,20 +625,7 @@ def voc_test(
     """Run every tag's `tests:` cases; print failures with file:line; exit 1 on any mismatch."""
     from qc.voc import check_taxonomy, run_tag_tests
 
-    failed = total = 0
-    for path in paths:
-        tax, errors = check_taxonomy(path)
-        for e in errors:
-            typer.echo(str(e))
-        failed += len(errors)
-        for result in run_tag_tests(tax):
-            total += 1
-            failed += not result.ok
-            if verbose or not result.ok:
-                typer.echo(str(result))
-    typer.echo(f"{max(0, total - failed)}/{total} case(s) passed", err=True)
-    if failed:
-        raise typer.Exit(1)
+    _run_cases(paths, check_taxonomy, run_tag_tests, verbose)
 
 
 @voc_app.command("tag")
