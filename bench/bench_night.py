@@ -129,6 +129,9 @@ def run_qc(audio: Path, meta: Path, out: Path, workers: int | None, engine: str 
         "rtf": round(wall / s.audio_seconds, 4),
         "calls_per_hour_per_core": round(n / (wall / 3600) / cores, 1),
         "asr_s": round(asr, 1),
+        # issue 11: re-listening a required rule's window before it deducts, extra to asr_s
+        "relisten_s": round(sum(c.relisten_seconds for c in s.calls), 1),
+        "relisten_share_of_asr": round(sum(c.relisten_seconds for c in s.calls) / asr, 4) if asr else 0.0,
         # share of the workers' time not spent recognising speech: decoding, emotion, rules, scoring,
         # writing results, the report and engine overhead
         "outside_asr_share": round(1 - asr / (wall * workers), 4),
@@ -225,7 +228,7 @@ def main() -> None:
         for r in rows:
             r.pop("_results", None)
         cols = ["engine", "workers", "calls", "failed", "audio_s", "wall_s", "rtf", "calls_per_hour_per_core",
-                "outside_asr_share", "hits", "accuracy", "peak_rss_mb", "identical_to_local", "overhead_vs_local"]
+                "outside_asr_share", "relisten_s", "relisten_share_of_asr", "hits", "accuracy", "peak_rss_mb", "identical_to_local", "overhead_vs_local"]
         print(f"cores: {os.cpu_count()}  (timings on a shared machine are provisional)")
         for c in cols:
             print(f"{c:26}" + "".join(f"{str(r.get(c, '')):>28}" for r in rows))
