@@ -184,7 +184,7 @@ def call_priority(result: Any, repeat_complaint: bool = False,
         total = min(PRIORITY_POINTS["deductions_max"], sum(w for w, _, _ in weighted))
         if total > 0:
             rules = ", ".join(f"{rule} {_pct(prec(rule))}" for _, rule, _ in weighted[:4])
-            reasons.append(Reason("deductions", f"规则扣分 {score.score:g} 分 (按严重度与规则准确率加权: {rules})",
+            reasons.append(Reason("deductions", f"规则扣分 (得分 {score.score:g}; 按严重度与规则准确率加权: {rules})",
                                   round(total, 1), next((ev for _, _, ev in weighted if ev is not None), None)))
     pending = [f for f in findings if f.needs_review and f.kind == "violation" and f.rule in item_of and f.rule not in fatal_rules]
     if pending:
