@@ -106,18 +106,22 @@ def main() -> None:
     args = ap.parse_args()
 
     from qc.asr import load_transcriber
-    from qc.asr.transcriber import COMMON_DEFAULTS
     from qc.cache import TranscriptCache
     from qc.ingest import DecodedAudio, decode_audio, file_sha256
     from qc.rules import inspect, load_rules
 
     options = {}
-    for name, value in (("hotwords", args.hotwords), ("relisten", args.relisten)):
-        if value is None:
-            continue
-        if name not in COMMON_DEFAULTS:
-            sys.exit(f"--{name}: this checkout's Transcriber has no '{name}' option (branch asr11 adds it)")
-        options[name] = value
+    if args.hotwords:  # the rules' own words per role, as the night batch passes them
+        from qc.rules.vocabulary import vocabulary
+
+        rules_for_vocab = load_rules(ROOT / "rules")
+        options["hotwords"] = {role: vocabulary(rules_for_vocab, role) for role in ("agent", "customer")}
+    pipeline = None
+    if args.relisten:  # re-listening is the pipeline's step between rules and scoring
+        from qc.pipeline import CallPipeline, PipelineConfig
+
+        pipeline = CallPipeline(PipelineConfig(rules=str(ROOT / "rules"), relisten=True))
+    relisten_s = 0.0
     calls = load_calls(args.calls, args.limit)[args.skip:]
     rules = load_rules(ROOT / "rules")
     transcriber = load_transcriber(**options)
@@ -142,7 +146,12 @@ def main() -> None:
             hyp = transcriber.transcribe(audio, call_id=c["id"], meta=dict(c["meta"]))
             cache.put(key, hyp)
         hyp.meta.update(c["meta"])
-        hyp_insp = inspect(hyp, rules)
+        if pipeline is not None:
+            result = pipeline.score(hyp, audio)
+            hyp_insp = result.inspection
+            relisten_s += sum(n.get("seconds", 0.0) for n in result.transcript.meta.get("asr_relistened") or [])
+        else:
+            hyp_insp = inspect(hyp, rules)
         if not cached:
             busy_s += time.perf_counter() - t0
             audio_s += audio.duration
@@ -167,6 +176,10 @@ def main() -> None:
               + (" (cached)" if cached else ""), file=sys.stderr)
 
     report(rows, args, audio_s, busy_s, timed)
+    if pipeline is not None:
+        print(f"re-listening: {relisten_s:.1f} s of ASR on {len(rows)} calls "
+              f"({relisten_s / busy_s:.1%} of the first pass, when it ran here)" if busy_s else
+              f"re-listening: {relisten_s:.1f} s of ASR on {len(rows)} calls")
     if args.json:
         args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
 
