@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from qc.rules.loader import _compile, _load_tests, rule_files
+from qc.rules.loader import _compile, _load_tests, _str, rule_files
 from qc.rules.model import RuleTest
 from qc.rules.registry import Cond
 from qc.yamlfile import Pos, Problems, YamlError, YamlFileError, YList, YMap, check_keys, did_you_mean, expect_type, load_yaml, type_name
@@ -205,13 +205,6 @@ def _load_file(data: Any, file: str, tax: Taxonomy, pending: list, problems: Pro
                 problems.add(tags.where(k), "YAML012", f"each tag is a mapping, not {type_name(node)}")
                 continue
             pending.append((node, str(name or ""), tags.where(k)))
-
-
-def _str(m: YMap, key: str, problems: Problems) -> str:
-    v = m.get(key)
-    if v is None:
-        return ""
-    return v if expect_type(v, str, m.where(key), problems, key) else ""
 
 
 def _load_tag(m: YMap, stage: str, departments: list[str], problems: Problems) -> Tag | None:
