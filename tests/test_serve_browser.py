@@ -22,6 +22,7 @@ pytestmark = [
                        reason="needs Debian's chromium and chromium-driver"),
 ]
 
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -66,26 +67,43 @@ def _login(driver, url, name):
     driver.get(url + "/login")
     driver.find_element(By.ID, "name").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(PW)
-    driver.find_element(By.ID, "login").click()
+    _submit(driver, driver.find_element(By.ID, "login"))
     WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.ID, "who")))
 
 
+def _submit(driver, element):
+    """Click a button that posts a form, and wait until the browser has replaced the page.
+
+    Waiting for an element of the next page is not enough: the old page may have one too, and a
+    wait that finds it there races the navigation. The click is dispatched by a script: chromedriver's
+    own click can fail with "Node with given id does not belong to the document" when the click
+    itself starts the navigation.
+    """
+    old = driver.find_element(By.TAG_NAME, "html")
+    driver.execute_script("arguments[0].click();", element)
+    WebDriverWait(driver, 15).until(EC.staleness_of(old))
+
+
 def _text(driver, element_id):
-    return driver.find_element(By.ID, element_id).text.strip()
+    # read in one script call: after a form post the page is replaced, and an element found
+    # before that and read after it raises StaleElementReferenceException
+    text = driver.execute_script(
+        "const e = document.getElementById(arguments[0]); return e === null ? null : e.innerText;", element_id)
+    return "" if text is None else text.strip()
 
 
 def test_review_dispute_overturn_in_chromium(browser, server):
-    d, wait = browser, WebDriverWait(browser, 15)
+    d, wait = browser, WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
     # a reviewer opens the queue; the top call with a deduction is C003 (the forbidden phrase)
     _login(d, server, "rita")
     assert d.current_url.endswith("/queue")
     rows = d.find_elements(By.CSS_SELECTOR, "#queue tbody tr")
     assert [r.get_attribute("data-call") for r in rows][:2] == ["C004", "C003"]
     Select(d.find_element(By.ID, "f-rule")).select_by_visible_text("FORB01")
-    d.find_element(By.ID, "filter").click()
+    _submit(d, d.find_element(By.ID, "filter"))
     top = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#queue tbody tr")))
     assert top.get_attribute("data-call") == "C003"
-    top.find_element(By.CSS_SELECTOR, "button.claim").click()
+    _submit(d, top.find_element(By.CSS_SELECTOR, "button.claim"))
     wait.until(EC.presence_of_element_located((By.ID, "submit")))
     machine = float(_text(d, "machine-score"))
     assert _text(d, "reviewed-score") == "—" and _text(d, "prec-FORB01") == "—"
@@ -103,7 +121,7 @@ def test_review_dispute_overturn_in_chromium(browser, server):
     # mark the forbidden phrase a false positive and submit
     d.find_element(By.CSS_SELECTOR, "input[name='v_FORB01'][value='false_positive']").click()
     d.find_element(By.NAME, "n_FORB01").send_keys("客户转述")
-    d.find_element(By.ID, "submit").click()
+    _submit(d, d.find_element(By.ID, "submit"))
     wait.until(lambda drv: _text(drv, "reviewed-score") != "—")
     reviewed = float(_text(d, "reviewed-score"))
     assert reviewed > machine and float(_text(d, "machine-score")) == machine
@@ -111,10 +129,10 @@ def test_review_dispute_overturn_in_chromium(browser, server):
 
     # the agent disputes the deduction that is left (TEMP01)
     _login(d, server, "chen")
-    d.find_element(By.LINK_TEXT, "C003").click()
+    _submit(d, d.find_element(By.LINK_TEXT, "C003"))
     form = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "tr.deduction[data-rule='TEMP01'] form.dispute")))
     form.find_element(By.NAME, "reason").send_keys("语气正常，没有不耐烦")
-    form.find_element(By.TAG_NAME, "button").click()
+    _submit(d, form.find_element(By.TAG_NAME, "button"))
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#disputes .dispute-status")))
     assert _text(d, "reviewed-score") == f"{reviewed}" or float(_text(d, "reviewed-score")) == reviewed
 
@@ -123,7 +141,7 @@ def test_review_dispute_overturn_in_chromium(browser, server):
     d.get(server + "/disputes")
     row = d.find_element(By.CSS_SELECTOR, "tr.dispute-row")
     row.find_element(By.NAME, "note").send_keys("复听无不当")
-    row.find_element(By.CSS_SELECTOR, "button.overturn").click()
+    _submit(d, row.find_element(By.CSS_SELECTOR, "button.overturn"))
     wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "tr.dispute-row .dispute-status"), "已撤销扣分"))
     _login(d, server, "chen")
     d.get(f"{server}/call/{NIGHT}/C003")
