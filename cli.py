@@ -37,7 +37,7 @@ def _setup_logging(verbose: bool) -> None:
     )
     if not verbose:  # per-channel VAD chatter from faster-whisper is for debugging, not for QA staff
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
-    from qc.redact import redact_logs
+    from qc.report.redact import redact_logs
 
     redact_logs()  # logs never show personal numbers or addresses (docs/security.md)
 
@@ -46,7 +46,7 @@ def _shown(text: str, raw: bool = False) -> str:
     """Terminal output is masked like the reports unless --no-redact."""
     if raw:
         return text
-    from qc.redact import redact_text
+    from qc.report.redact import redact_text
 
     return redact_text(text)
 
@@ -203,7 +203,7 @@ def inspect_cmd(
         for line in finding_lines(result):
             typer.echo(_shown(line, no_redact))
         if out is not None:
-            from qc.redact import redact_data
+            from qc.report.redact import redact_data
 
             data = to_dict(result)
             write_json_atomic(data if no_redact else redact_data(data), out / f"{transcript.call_id}.findings.json")
@@ -295,7 +295,7 @@ DB_HELP = "default: $QC_DB, else history.sqlite in the user data folder (~/.loca
 
 
 def _db(db: Optional[Path]) -> Path:
-    from qc.history import default_db_path
+    from qc.report.history import default_db_path
 
     if db is not None:
         return db
@@ -378,7 +378,7 @@ def report(
             failures = [(f["call_id"], f["source"], f["error"]) for f in json.loads(summary_file.read_text(encoding="utf-8")).get("failures", [])]
         except (ValueError, KeyError, TypeError, OSError):
             typer.echo(f"warning: {summary_file}: unreadable; the report will not list the files the night could not score", err=True)
-    from qc.history import HistoryError
+    from qc.report.history import HistoryError
 
     try:
         rep = write_reports(
@@ -403,7 +403,7 @@ def agent(
     from rich.console import Console
     from rich.table import Table
 
-    from qc.history import History
+    from qc.report.history import History
 
     db = _db(db)
     if not db.exists():
@@ -415,7 +415,7 @@ def agent(
         from qc.yamlfile import did_you_mean
 
         _fail(f"agent {agent_id!r} has no scorecard in {db}{' for ' + night if night else ''}{did_you_mean(agent_id, known)}")
-    from qc.redact import redact_data
+    from qc.report.redact import redact_data
 
     card.top_violations = redact_data(card.top_violations)  # stored masked; an older database may not be
     card.team = _shown(card.team)
@@ -452,7 +452,7 @@ def review_import(
     replace: bool = typer.Option(False, "--replace", help="Overwrite stored verdicts that differ (and let a file's last row win)."),
 ) -> None:
     """Store reviewer verdicts beside the machine results (calls and rules must be in the history database)."""
-    from qc.history import History, HistoryError
+    from qc.report.history import History, HistoryError
 
     db = _db(db)
     if not db.is_file():

@@ -414,7 +414,7 @@ def _init_worker(config: PipelineConfig, log_level: int) -> None:
     logging.basicConfig(level=log_level, format="%(levelname)s %(name)s[%(process)d]: %(message)s", stream=sys.stderr)
     if log_level > logging.DEBUG:  # as in the CLI: faster-whisper's per-file chatter is for debugging
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
-    from qc.redact import redact_logs
+    from qc.report.redact import redact_logs
 
     redact_logs()
     global _WORKER
@@ -679,7 +679,7 @@ def score_night(
         _write_summary(summary, out, quiet=True)
         raise OutputError(str(e) if e.filename is None else str(_cannot_write(Path(e.filename), e))) from None
     except ValueError as e:  # the history database (HistoryError)
-        from qc.history import HistoryError
+        from qc.report.history import HistoryError
 
         if not isinstance(e, HistoryError):
             raise

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from qc.history import History, HistoryError
+from qc.report.history import History, HistoryError
 from qc.report import write_reports
 from qc.report.exports import ExportError
 from scoring_cases import load_cases

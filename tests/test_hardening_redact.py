@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from qc.redact import find_addresses, redact_text
+from qc.report.redact import find_addresses, redact_text
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "samples" / "reference"
@@ -166,7 +166,7 @@ def test_no_redact_shows_raw_values_but_never_in_history(tmp_path):
 def test_customer_id_that_is_a_phone_number_is_stored_hashed():
     from types import SimpleNamespace
 
-    from qc.history import contact_of
+    from qc.report.history import contact_of
 
     def call(meta):
         return SimpleNamespace(call_id="X", transcript=SimpleNamespace(meta=meta, agent_id="A1"), emotion=None)

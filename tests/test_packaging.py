@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from qc.defaults import rules_path, scorecard_path
-from qc.history import default_db_path
+from qc.report.history import default_db_path
 from qc.scoring import default_scorecard_path
 
 ROOT = Path(__file__).resolve().parents[1]

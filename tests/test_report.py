@@ -98,7 +98,7 @@ def test_trend_across_two_nights_and_rerun(tmp_path):
     rep = write_reports(cases, tmp_path / "n2", night="2024-05-20", db=db)  # re-run replaces
     a101 = next(c for c in rep.agents if c.agent_id == "A101")
     assert a101.trend == [("2024-05-19", 95.0, 2), ("2024-05-20", 96.7, 3)]
-    from qc.history import History
+    from qc.report.history import History
 
     with History(db) as h:
         card = h.agent_card("A101")

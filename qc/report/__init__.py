@@ -27,10 +27,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from qc.history import FCR_TARGET, Contact, History, RulePrecision, contact_of, find_repeats, first_contact_resolution
+from qc.report.history import FCR_TARGET, Contact, History, RulePrecision, contact_of, find_repeats, first_contact_resolution
 from qc.emotion.summary import mood_label, outcome_text
-from qc.queue import COMPLAINT_POINTS, COMPLAINT_TYPE_NAMES, PRIORITY_POINTS, RISK_NAMES, QueueEntry, build_queue, rule_precision_estimate
-from qc.redact import redact_text
+from qc.report.queue import COMPLAINT_POINTS, COMPLAINT_TYPE_NAMES, PRIORITY_POINTS, RISK_NAMES, QueueEntry, build_queue, rule_precision_estimate
+from qc.report.redact import redact_text
 from qc.report import charts
 from qc.report.exports import (
     AGENT_COLUMNS,

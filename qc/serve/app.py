@@ -3,7 +3,7 @@
 Every page needs a login; every POST needs the session's CSRF token. Roles: a *reviewer* works
 the queue and reviews calls; a *lead* also sees their team (all teams without one), decides
 disputes and reads calibration; an *agent* sees only their own reviewed calls and may dispute a
-deduction; an *admin* may do everything. Text is masked as in the report (:mod:`qc.redact`) and
+deduction; an *admin* may do everything. Text is masked as in the report (:mod:`qc.report.redact`) and
 escaped by Jinja2's autoescape. Audio is served by the app with HTTP Range support, and only from
 the night folder or the folders the night read its recordings from.
 """
@@ -26,7 +26,7 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from qc.cache import cache_dir
-from qc.redact import redact_text
+from qc.report.redact import redact_text
 from qc.report import (
     COMPLAINT_TYPE_NAMES,
     RISK_NAMES,

@@ -1,6 +1,6 @@
 """Personal numbers in the recording: the seconds where they are spoken, replaced by a tone.
 
-The spans come from the transcript: :func:`qc.redact.find_numbers` finds ID-card, phone and
+The spans come from the transcript: :func:`qc.report.redact.find_numbers` finds ID-card, phone and
 bank-card numbers in each utterance's text, and the utterance's word times place them in the
 audio (without word times the whole utterance is masked). The masked copy is 16 kHz 16-bit PCM
 WAV, made once per recording and kept in a cache folder; the original is never changed.
@@ -14,7 +14,7 @@ import tempfile
 import wave
 from pathlib import Path
 
-from qc.redact import find_numbers
+from qc.report.redact import find_numbers
 from qc.types import Transcript
 
 __all__ = ["masked_spans", "masked_copy", "TONE_HZ"]

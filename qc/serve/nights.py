@@ -1,7 +1,7 @@
 """The nights the workbench serves: their ranked queue, call index, call results and audio.
 
 A night folder is what ``qc score --out`` (or ``qc report``) wrote: ``calls/<call_id>.json`` and,
-when the report ran, ``night.json`` whose ``queue`` is :func:`qc.queue.build_queue`'s output.
+when the report ran, ``night.json`` whose ``queue`` is :func:`qc.report.queue.build_queue`'s output.
 The queue and the call index come from ``night.json`` (one file, read once); a night scored with
 ``--no-report`` has its queue built from the call files. Call results are read on demand and
 kept in a small cache. Nothing here writes to the night.
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qc.redact import redact_text
+from qc.report.redact import redact_text
 from qc.results import CallResult, ResultsError, load_call_results, result_path
 
 __all__ = ["Night", "CallRow", "NightError", "AudioRefused", "load_nights"]
@@ -117,7 +117,7 @@ class Night:
         return rows
 
     def _rows_from_results(self) -> None:
-        from qc.queue import build_queue
+        from qc.report.queue import build_queue
         from qc.report import redact_result
 
         try:

@@ -5,7 +5,7 @@ review is one submission on one call (who, when, the machine score and the revie
 verdicts and added (missed) findings point at it, and a later review of the same call is a new
 row (the latest one counts). Disputes keep the agent's reason and the lead's decision side by
 side. The night's files are never written. The tables are prefixed ``serve_`` and live in the
-same SQLite file as :class:`qc.history.History`, which this module only reads.
+same SQLite file as :class:`qc.report.history.History`, which this module only reads.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ scored for the same night are both kept. Reviewer verdicts live in their own tab
 a stored call and one of its findings.
 
 Nothing unmasked is stored: agent scorecards arrive masked from :mod:`qc.report`, and team,
-matter and reviewer notes are masked here (:func:`qc.redact.redact_text`); customers are kept as
+matter and reviewer notes are masked here (:func:`qc.report.redact.redact_text`); customers are kept as
 their ``customer_id`` or a hash of their phone number.
 
 Repeat contacts: a call is a *repeat* when the same customer (``customer_id`` in the call's
@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable
 
-from qc.redact import find_numbers, redact_text
+from qc.report.redact import find_numbers, redact_text
 from qc.types import AgentScorecard, to_dict
 
 __all__ = [
