@@ -19,11 +19,19 @@ the history database, terminal output and logs apply :func:`redact_text` (docs/s
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["DIGIT_CHARS", "redact_text", "redact_data", "find_numbers", "find_addresses", "RedactingFilter", "redact_logs"]
+if TYPE_CHECKING:
+    from qc.results import CallResult
+    from qc.types import AgentScorecard, Evidence
+
+__all__ = [
+    "DIGIT_CHARS", "redact_text", "redact_data", "find_numbers", "find_addresses", "RedactingFilter", "redact_logs", "redact_result",
+    "redact_card",
+]
 
 #: characters read as one digit each
 DIGIT_CHARS: dict[str, str] = {
@@ -180,3 +188,58 @@ def redact_logs(logger: logging.Logger | None = None) -> None:
     for handler in logger.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
+
+
+# --- whole records, as reports and the workbench show them ---
+
+
+def _redact_evidence(e: Evidence | None) -> Evidence | None:
+    return None if e is None else dataclasses.replace(e, text=redact_text(e.text))
+
+
+def redact_card(card: AgentScorecard) -> AgentScorecard:
+    """A copy of an agent scorecard with its example quotes masked."""
+    top = [{**v, "examples": [{**ex, "text": redact_text(ex.get("text") or "")} for ex in v["examples"]]} for v in card.top_violations]
+    return dataclasses.replace(card, top_violations=top, team=redact_text(card.team))
+
+
+def redact_result(r: CallResult) -> CallResult:
+    """A copy of a result with personal numbers masked in every text a report shows.
+
+    Word-level timings are dropped from the copy (reports show utterances, and a number split
+    over words would escape the mask).
+    """
+    t = r.transcript
+    transcript = dataclasses.replace(
+        t,
+        utterances=[dataclasses.replace(u, text=redact_text(u.text), words=[]) for u in t.utterances],
+        meta={k: redact_text(v) if isinstance(v, str) else v for k, v in t.meta.items()},
+    )
+    inspection = dataclasses.replace(
+        r.inspection,
+        findings=[
+            dataclasses.replace(f, message=redact_text(f.message), evidence=[_redact_evidence(e) for e in f.evidence])
+            for f in r.inspection.findings
+        ],
+    )
+    emotion = r.emotion
+    if emotion is not None:
+        emotion = dataclasses.replace(
+            emotion,
+            drivers=[_redact_evidence(e) for e in emotion.drivers],
+            outcome_evidence=[_redact_evidence(e) for e in emotion.outcome_evidence],
+            risks=[dataclasses.replace(x, evidence=_redact_evidence(x.evidence)) for x in emotion.risks],
+            complaint=None if emotion.complaint is None else dataclasses.replace(
+                emotion.complaint, evidence=[_redact_evidence(e) for e in emotion.complaint.evidence]
+            ),
+        )
+    score = dataclasses.replace(
+        r.score,
+        items=[
+            dataclasses.replace(i, deductions=[
+                dataclasses.replace(d, message=redact_text(d.message), evidence=_redact_evidence(d.evidence)) for d in i.deductions
+            ])
+            for i in r.score.items
+        ],
+    )
+    return type(r)(transcript=transcript, inspection=inspection, emotion=emotion, score=score)
