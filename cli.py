@@ -424,6 +424,10 @@ def agent(
     console.print(f"[bold]{card.agent_id}[/bold]  {card.team}  {card.night}")
     console.print(f"通话 {card.calls}  平均分 {card.mean_score}  合格率 {100 * card.pass_rate:.1f}%  一票否决 {card.fatal_calls}  "
                   f"组内排名 {card.rank_in_team}/{card.team_size}  首次解决率 {fcr}")
+    if card.reviewed_calls:  # the averages count reviewed scores (qc serve) where they exist
+        console.print(f"平均分按复核分优先: 已复核 {card.reviewed_calls}/{card.calls} 通, 机器平均分 {card.machine_mean_score}")
+    else:
+        console.print("平均分按机器得分 (没有复核)")
     dims = Table(title="维度得分率")
     dims.add_column("维度")
     dims.add_column("得分率", justify="right")

@@ -536,6 +536,10 @@ class AgentScorecard:
     fcr: float | None = None
     repeat_calls: int = 0
     trend: list[tuple[str, float, int]] = field(default_factory=list)
+    #: ``mean_score``, ``pass_rate`` and ``fatal_calls`` count a call's reviewed score where a
+    #: reviewer submitted one (qc serve); the machine's mean stays here, beside them
+    machine_mean_score: float | None = None
+    reviewed_calls: int = 0
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> AgentScorecard:
@@ -554,4 +558,6 @@ class AgentScorecard:
             fcr=None if d.get("fcr") is None else float(d["fcr"]),
             repeat_calls=int(d.get("repeat_calls", 0)),
             trend=[(str(n), float(s), int(c)) for n, s, c in d.get("trend") or []],
+            machine_mean_score=None if d.get("machine_mean_score") is None else float(d["machine_mean_score"]),
+            reviewed_calls=int(d.get("reviewed_calls", 0)),
         )

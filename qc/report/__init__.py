@@ -35,14 +35,27 @@ from qc.report import charts
 from qc.report.cards import build_agent_cards, team_of_call
 from qc.report.contacts import FCR_TARGET, Contact, contact_of, find_repeats, first_contact_resolution
 from qc.report.exports import write_json
-from qc.report.history import History, RulePrecision
-from qc.report.names import COMPLAINT_TYPE_NAMES, RISK_NAMES, ROLE_NAMES, SEVERITY_NAMES, STATUS_NAMES, TRAJECTORY_NAMES
+from qc.report.history import History, ReviewedScore, RulePrecision
+from qc.report.names import (
+    COMPLAINT_TYPE_NAMES,
+    RISK_NAMES,
+    ROLE_NAMES,
+    SEVERITY_NAMES,
+    STATUS_NAMES,
+    TRAJECTORY_NAMES,
+)
 from qc.report.pages import page_name, report_env, write_agent_pages, write_call_pages, write_index
-from qc.report.queue import COMPLAINT_POINTS, PRIORITY_POINTS, QueueEntry, build_queue, rule_precision_estimate
+from qc.report.queue import (
+    COMPLAINT_POINTS,
+    PRIORITY_POINTS,
+    QueueEntry,
+    build_queue,
+    rule_precision_estimate,
+)
 from qc.report.redact import redact_card, redact_result, redact_text
-from qc.report.tables import night_tables, pareto_rows, team_rows, write_exports
+from qc.report.tables import night_tables, pareto_rows, score_basis, team_rows, write_exports
 from qc.results import CallResult
-from qc.types import AgentScorecard, to_dict
+from qc.types import AgentScorecard, CallScore, to_dict
 
 __all__ = [
     "ReportOptions", "NightReport", "write_reports", "build_agent_cards", "redact_result", "page_name",
@@ -114,6 +127,8 @@ class _Context:
     raw_cards: list[AgentScorecard] = field(default_factory=list)
     masked_cards: list[AgentScorecard] = field(default_factory=list)
     fcr_team: dict[str, tuple[float, int, int]] | None = None
+    reviewed: dict[str, CallScore] = field(default_factory=dict)  # call id -> latest workbench review's score
+    reviewers: dict[str, ReviewedScore] = field(default_factory=dict)
 
 
 def _night_context(results: list[CallResult], night: str, opts: ReportOptions, team_of: Callable[[CallResult], str]) -> _Context:
@@ -132,6 +147,12 @@ def _night_context(results: list[CallResult], night: str, opts: ReportOptions, t
             ctx.team_trends = history.team_trend(before=night)
             ctx.verdicts = history.verdicts()
             ctx.notes = history.verdict_notes()
+            ctx.reviewers = history.reviewed_scores(night, [r.call_id for r in results])
+            ctx.reviewed = {c: CallScore.from_dict(x.score) for c, x in ctx.reviewers.items()}
+            for call_id, x in ctx.reviewers.items():  # workbench verdicts where no imported one exists
+                for rule, verdict in x.verdicts.items():
+                    ctx.verdicts.setdefault(call_id, {}).setdefault(rule, verdict)
+                    ctx.notes.setdefault((call_id, rule), (verdict, ""))
         ctx.contacts = earlier + ctx.tonight
         tonight_ids = {c.call_id for c in ctx.tonight}
         ctx.repeats = {k: v for k, v in find_repeats(ctx.contacts, opts.repeat_window_days).items() if k in tonight_ids}
@@ -141,7 +162,8 @@ def _night_context(results: list[CallResult], night: str, opts: ReportOptions, t
         complaint_ids = {c.call_id for c in ctx.tonight if c.complaint}
         ctx.repeat_complaints = {k for k in ctx.repeats if k in complaint_ids}
 
-        ctx.raw_cards = build_agent_cards(results, night, team_of, ctx.trends, fcr_agent if ctx.tonight else None, dict(repeat_by_agent))
+        ctx.raw_cards = build_agent_cards(results, night, team_of, ctx.trends, fcr_agent if ctx.tonight else None, dict(repeat_by_agent),
+                                          reviewed=ctx.reviewed)
         ctx.masked_cards = [redact_card(c) for c in ctx.raw_cards]
         if history is not None:  # the history database never holds unmasked text, even with redact=False
             history.record_night(night, results, ctx.masked_cards, ctx.tonight, team_of)
@@ -152,11 +174,15 @@ def _night_context(results: list[CallResult], night: str, opts: ReportOptions, t
     return ctx
 
 
-def _summary(results: list[CallResult], queue: list[QueueEntry], ctx: _Context, night: str, redacted: bool) -> dict[str, Any]:
+def _summary(results: list[CallResult], queue: list[QueueEntry], ctx: _Context, night: str, redacted: bool,
+             machine: list[CallResult]) -> dict[str, Any]:
+    """The night's headline numbers; ``results`` carry reviewed scores where they exist, ``machine`` the machine's."""
     n = len(results)
     repeated = {x.call_id for x in ctx.repeats.values()}
     return {
         "night": night, "calls": n, "mean": round(sum(r.score.score for r in results) / n, 1) if n else 0.0,
+        "machine_mean": round(sum(r.score.score for r in machine) / n, 1) if n else 0.0,
+        "reviewed": len(ctx.reviewed), "score_basis": score_basis(len(ctx.reviewed), n),
         "pass_rate": sum(r.score.passed for r in results) / n if n else 0.0,
         "fatal": sum(r.score.fatal for r in results), "pending_review": sum(r.score.pending_review for r in results),
         "queued": sum(1 for q in queue if not q.calibration), "calibration": sum(1 for q in queue if q.calibration),
@@ -212,16 +238,20 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
     notes = {k: (v, redact_text(n)) for k, (v, n) in ctx.notes.items()} if opts.redact else ctx.notes
     failures = [(cid, src, redact_text(err) if opts.redact else err) for cid, src, err in opts.failures]
 
-    tables = night_tables(shown, cards, queue, ctx.repeats, notes, team_of, failures)
+    tables = night_tables(shown, cards, queue, ctx.repeats, notes, team_of, failures, ctx.reviewers)
     written = write_exports(out, tables, cards, [d.name for d in results[0].score.dimensions] if results else [])
 
-    summary = _summary(results, queue, ctx, night, opts.redact)
-    pareto = pareto_rows(results)
-    teams = team_rows(results, team_of, ctx.fcr_team, ctx.team_trends)
+    # the night's averages, Pareto and teams count a call's reviewed score where a reviewer submitted one
+    scored = [dataclasses.replace(r, score=ctx.reviewed[r.call_id]) if r.call_id in ctx.reviewed else r for r in results]
+    summary = _summary(scored, queue, ctx, night, opts.redact, results)
+    pareto = pareto_rows(scored)
+    teams = team_rows(scored, team_of, ctx.fcr_team, ctx.team_trends, {r.call_id: r.score.score for r in results if r.call_id in ctx.reviewed})
     write_json(out / "night.json", {
         "summary": summary,
         "calls": [{"call_id": r.call_id, "agent_id": r.transcript.agent_id, "team": team_of(r), "score": to_dict(r.score),
-                   "repeat_of": ctx.repeats[r.call_id].call_id if r.call_id in ctx.repeats else None} for r in shown],
+                   "repeat_of": ctx.repeats[r.call_id].call_id if r.call_id in ctx.repeats else None,
+                   "reviewed_score": ctx.reviewers[r.call_id].score if r.call_id in ctx.reviewers else None,
+                   "reviewer": ctx.reviewers[r.call_id].reviewer if r.call_id in ctx.reviewers else None} for r in shown],
         "queue": [dataclasses.asdict(q) for q in queue],
         "agents": [to_dict(c) for c in cards],
         "teams": [{k: v for k, v in t.items() if k != "trend"} for t in teams],
@@ -247,12 +277,12 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
         pareto=pareto[:20], precision=ctx.precision, repeats=[(k, v, by_id[k]) for k, v in sorted(ctx.repeats.items())],
         repeat_complaints=ctx.repeat_complaints, priority_points=PRIORITY_POINTS, complaint_points=COMPLAINT_POINTS,
         fcr_target=FCR_TARGET, call_pages=opts.call_pages, failures=failures, voc_page=voc.page.name if voc else None,
-        chart_hist=charts.histogram([r.score.score for r in results], pass_line),
+        chart_hist=charts.histogram([r.score.score for r in scored], pass_line),
         chart_pareto=charts.pareto([(x["rule"], x["points"]) for x in pareto]),
         chart_teams=charts.bars([(t["team"], t["mean"]) for t in teams], target=pass_line),
     )
     written.append(index)
-    written += write_agent_pages(env, out, css, cards, shown, summary, priority, opts.call_pages, FCR_TARGET)
+    written += write_agent_pages(env, out, css, cards, shown, summary, priority, opts.call_pages, FCR_TARGET, ctx.reviewers)
     if opts.call_pages:
-        write_call_pages(env, out, css, shown, summary, priority, ctx.repeats, ctx.verdicts, notes, team_of)
+        write_call_pages(env, out, css, shown, summary, priority, ctx.repeats, ctx.verdicts, notes, team_of, ctx.reviewers)
     return NightReport(out, night, index, queue, cards, ctx.precision, ctx.repeats, written, voc)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from typing import Any, Callable
 
 from qc.results import CallResult
-from qc.types import AgentScorecard
+from qc.types import AgentScorecard, CallScore
 
 __all__ = ["build_agent_cards", "team_of_call"]
 
@@ -24,9 +25,23 @@ def build_agent_cards(
     fcr: dict[str, tuple[float, int, int]] | None = None,
     repeat_calls: dict[str, int] | None = None,
     examples: int = 3,
+    reviewed: dict[str, CallScore] | None = None,
 ) -> list[AgentScorecard]:
-    """One :class:`AgentScorecard` per agent (calls without an agent id are left out), sorted by agent id."""
-    trends, fcr, repeat_calls = trends or {}, fcr or {}, repeat_calls or {}
+    """One :class:`AgentScorecard` per agent (calls without an agent id are left out), sorted by agent id.
+
+    ``reviewed`` maps a call id to its reviewed score (the latest workbench review): the card's mean,
+    pass rate, fatal calls, dimensions and top violations then count that score instead of the
+    machine's, and ``machine_mean_score`` keeps the machine's mean beside it.
+    """
+    trends, fcr, repeat_calls, reviewed = trends or {}, fcr or {}, repeat_calls or {}, reviewed or {}
+    machine_mean: dict[str, float] = {}
+    if reviewed:
+        by_agent_machine: dict[str, list[float]] = defaultdict(list)
+        for r in results:
+            if r.transcript.agent_id:
+                by_agent_machine[r.transcript.agent_id].append(r.score.score)
+        machine_mean = {a: round(sum(v) / len(v), 1) for a, v in by_agent_machine.items()}
+        results = [dataclasses.replace(r, score=reviewed[r.call_id]) if r.call_id in reviewed else r for r in results]
     by_agent: dict[str, list[CallResult]] = defaultdict(list)
     for r in results:
         if r.transcript.agent_id:
@@ -64,6 +79,7 @@ def build_agent_cards(
             top_violations=top, fcr=None if f is None else round(f[0], 3),
             repeat_calls=repeat_calls.get(agent, 0),
             trend=history + [(night, mean, n)],
+            machine_mean_score=machine_mean.get(agent, mean), reviewed_calls=sum(1 for r in calls if r.call_id in reviewed),
         ))
     by_team: dict[str, list[AgentScorecard]] = defaultdict(list)
     for c in cards:

@@ -28,7 +28,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable
 
-from qc.report.contacts import FCR_TARGET, Contact, contact_of, find_repeats, first_contact_resolution, parse_time
+from qc.report.contacts import (
+    FCR_TARGET,
+    Contact,
+    contact_of,
+    find_repeats,
+    first_contact_resolution,
+    parse_time,
+)
 from qc.report.redact import redact_text
 from qc.types import AgentScorecard, to_dict
 
@@ -38,6 +45,7 @@ __all__ = [
     "default_db_path",
     "Contact",
     "RulePrecision",
+    "ReviewedScore",
     "contact_of",
     "find_repeats",
     "first_contact_resolution",
@@ -96,6 +104,21 @@ CREATE TABLE IF NOT EXISTS verdicts (
     imported_at TEXT NOT NULL, source TEXT, PRIMARY KEY (call_id, rule)
 );
 """
+
+
+#: a stored call's score as the report counts it: the latest workbench review's, else the machine's
+_REVIEWED = ("(SELECT reviewed_score FROM serve_reviews r WHERE r.night = calls.night AND r.call_id = calls.call_id "
+             "ORDER BY r.id DESC LIMIT 1)")
+
+
+@dataclass
+class ReviewedScore:
+    """A call's latest workbench review (:mod:`qc.serve.store`): the reviewed score, who, when, verdicts."""
+
+    score: dict[str, Any]
+    reviewer: str
+    submitted_at: str
+    verdicts: dict[str, str] = dataclasses.field(default_factory=dict)  # rule -> confirmed / false_positive / unsure
 
 
 def default_db_path() -> Path:
@@ -211,12 +234,9 @@ class History:
                 self.db.execute("DELETE FROM nights WHERE calls = 0")
                 agent_rows = []
                 for card in cards:
-                    n, mean, passed, fatal = self.db.execute(
-                        "SELECT COUNT(*), AVG(score), AVG(passed), SUM(fatal) FROM calls WHERE night = ? AND agent_id = ?",
-                        (night, card.agent_id),
-                    ).fetchone()
-                    if n and n != card.calls:  # calls of this night from another folder
-                        card = dataclasses.replace(card, calls=n, mean_score=round(mean, 1), pass_rate=round(passed, 3), fatal_calls=fatal)
+                    stats = self._agent_night(night, card.agent_id)
+                    if stats and stats["calls"] != card.calls:  # calls of this night from another folder
+                        card = dataclasses.replace(card, **stats)
                     agent_rows.append((night, card.agent_id, card.team, card.mean_score, card.calls, json.dumps(to_dict(card), ensure_ascii=False)))
                 self.db.executemany("INSERT OR REPLACE INTO agent_nights VALUES (?,?,?,?,?,?)", agent_rows)
         except sqlite3.OperationalError as e:
@@ -228,7 +248,7 @@ class History:
     def agent_trend(self, agent_id: str, before: str | None = None, limit: int = 30) -> list[tuple[str, float, int]]:
         """``(night, mean score, calls)`` for the agent's last ``limit`` nights before ``before``, oldest first."""
         rows = self.db.execute(
-            "SELECT night, AVG(score), COUNT(*) FROM calls WHERE agent_id = ? AND (? IS NULL OR night < ?) "
+            f"SELECT night, AVG({self._score}), COUNT(*) FROM calls WHERE agent_id = ? AND (? IS NULL OR night < ?) "
             "GROUP BY night ORDER BY night DESC LIMIT ?",
             (agent_id, before, before, limit),
         ).fetchall()
@@ -237,7 +257,7 @@ class History:
     def all_agent_trends(self, before: str, limit: int = 14) -> dict[str, list[tuple[str, float, int]]]:
         """:meth:`agent_trend` for every agent at once (one query)."""
         rows = self.db.execute(
-            "SELECT agent_id, night, AVG(score), COUNT(*) FROM calls WHERE night < ? AND agent_id IS NOT NULL "
+            f"SELECT agent_id, night, AVG({self._score}), COUNT(*) FROM calls WHERE night < ? AND agent_id IS NOT NULL "
             "GROUP BY agent_id, night ORDER BY agent_id, night",
             (before,),
         ).fetchall()
@@ -248,7 +268,7 @@ class History:
 
     def team_trend(self, before: str, limit: int = 14) -> dict[str, list[tuple[str, float, int]]]:
         rows = self.db.execute(
-            "SELECT team, night, AVG(score), COUNT(*) FROM calls WHERE night < ? GROUP BY team, night ORDER BY team, night",
+            f"SELECT team, night, AVG({self._score}), COUNT(*) FROM calls WHERE night < ? GROUP BY team, night ORDER BY team, night",
             (before,),
         ).fetchall()
         out: dict[str, list[tuple[str, float, int]]] = {}
@@ -265,8 +285,63 @@ class History:
         if row is None:
             return None
         card = AgentScorecard.from_dict(json.loads(row[0]))
+        stats = self._agent_night(card.night, agent_id)
+        if stats:  # reviews submitted since the report ran count now
+            card = dataclasses.replace(card, **stats)
         card.trend = self.agent_trend(agent_id, before=_next_day(card.night))
         return card
+
+    @property
+    def _score(self) -> str:
+        """SQL for a ``calls`` row's score: reviewed where the workbench has a review, else the machine's."""
+        if not self._has_reviews():
+            return "score"
+        return f"COALESCE({_REVIEWED}, score)"
+
+    def _has_reviews(self) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'serve_reviews'").fetchone() is not None
+
+    def _agent_night(self, night: str, agent_id: str) -> dict[str, Any] | None:
+        """An agent's stored calls of a night: calls, mean / pass rate / fatal calls over reviewed-else-machine
+        scores, the machine mean and how many were reviewed (None: no stored calls)."""
+        rows = self.db.execute("SELECT call_id, score, passed, fatal FROM calls WHERE night = ? AND agent_id = ?",
+                               (night, agent_id)).fetchall()
+        if not rows:
+            return None
+        reviewed = self.reviewed_scores(night, [r[0] for r in rows])
+        eff = [(reviewed[c].score["score"], reviewed[c].score["passed"], reviewed[c].score.get("fatal", False)) if c in reviewed
+               else (s, p, f) for c, s, p, f in rows]
+        n = len(rows)
+        return {"calls": n, "mean_score": round(sum(x[0] for x in eff) / n, 1), "pass_rate": round(sum(bool(x[1]) for x in eff) / n, 3),
+                "fatal_calls": sum(bool(x[2]) for x in eff), "machine_mean_score": round(sum(r[1] for r in rows) / n, 1),
+                "reviewed_calls": len(reviewed)}
+
+    def reviewed_scores(self, night: str, call_ids: Iterable[str] | None = None) -> dict[str, ReviewedScore]:
+        """The latest workbench review of each reviewed call of ``night`` (of ``call_ids`` only, when given).
+
+        Empty when ``qc serve`` never used this database. Scores and notes were stored masked.
+        """
+        if not self._has_reviews():
+            return {}
+        wanted = None if call_ids is None else set(call_ids)
+        rows = self.db.execute(
+            "SELECT id, call_id, score_json, reviewer, submitted_at FROM serve_reviews r WHERE night = ? AND id = "
+            "(SELECT MAX(id) FROM serve_reviews WHERE night = r.night AND call_id = r.call_id)", (night,)).fetchall()
+        out, latest = {}, {}
+        for rid, call_id, score_json, reviewer, at in rows:
+            if wanted is None or call_id in wanted:
+                out[call_id] = ReviewedScore(json.loads(score_json), reviewer, at)
+                latest[rid] = call_id
+        if out:
+            try:
+                for rid, rule, verdict in self.db.execute(
+                        "SELECT v.review_id, v.rule, v.verdict FROM serve_verdicts v JOIN serve_reviews r ON r.id = v.review_id "
+                        "WHERE r.night = ?", (night,)):
+                    if rid in latest:
+                        out[latest[rid]].verdicts[rule] = verdict
+            except sqlite3.OperationalError:  # a store from before verdicts were kept
+                pass
+        return out
 
     def agents(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT agent_id FROM agent_nights ORDER BY agent_id")]

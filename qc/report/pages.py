@@ -15,7 +15,14 @@ from typing import Any
 from qc.emotion.summary import mood_label, outcome_text
 from qc.report import charts
 from qc.report.exports import write_text_atomic
-from qc.report.names import COMPLAINT_TYPE_NAMES, RISK_NAMES, ROLE_NAMES, SEVERITY_NAMES, STATUS_NAMES, TRAJECTORY_NAMES
+from qc.report.names import (
+    COMPLAINT_TYPE_NAMES,
+    RISK_NAMES,
+    ROLE_NAMES,
+    SEVERITY_NAMES,
+    STATUS_NAMES,
+    TRAJECTORY_NAMES,
+)
 from qc.results import CallResult
 from qc.types import AgentScorecard
 
@@ -76,8 +83,8 @@ def write_index(env, out: Path, css: str, **ctx: Any) -> Path:
 
 
 def write_agent_pages(env, out: Path, css: str, cards: list[AgentScorecard], shown: list[CallResult], summary: dict[str, Any],
-                      priority: dict[str, Any], call_pages: bool, fcr_target: float) -> list[Path]:
-    """One scorecard page per agent under ``agents/``, with its calls worst first."""
+                      priority: dict[str, Any], call_pages: bool, fcr_target: float, reviewed: dict[str, Any] | None = None) -> list[Path]:
+    """One scorecard page per agent under ``agents/``, with its calls worst first (machine score; the reviewed one beside it)."""
     agent_dir = out / "agents"
     agent_dir.mkdir(exist_ok=True)
     tpl = env.get_template("agent.html.j2")
@@ -92,7 +99,7 @@ def write_agent_pages(env, out: Path, css: str, cards: list[AgentScorecard], sho
         write_text_atomic(path, tpl.render(
             css=css, c=c, s=summary, calls=sorted(calls_by_agent[c.agent_id], key=lambda r: r.score.score), call_pages=call_pages,
             chart_dims=charts.bars(sorted(c.dimensions.items()), suffix="%"), chart_trend=charts.trend([(t[0], t[1]) for t in c.trend], pass_line),
-            fcr_target=fcr_target, priority=priority,
+            fcr_target=fcr_target, priority=priority, reviewed=reviewed or {},
         ))
         written.append(path)
     return written
@@ -100,7 +107,7 @@ def write_agent_pages(env, out: Path, css: str, cards: list[AgentScorecard], sho
 
 def write_call_pages(env, out: Path, css: str, shown: list[CallResult], summary: dict[str, Any], priority: dict[str, Any],
                      repeats: dict[str, Any], verdicts: dict[str, dict[str, str]], notes: dict[tuple[str, str], tuple[str, str]],
-                     team_of: Any) -> None:
+                     team_of: Any, reviewed: dict[str, Any] | None = None) -> None:
     """One page per call under ``calls/``: transcript by role, findings, the audio player."""
     call_dir = out / "calls"
     call_dir.mkdir(exist_ok=True)
@@ -118,5 +125,5 @@ def write_call_pages(env, out: Path, css: str, shown: list[CallResult], summary:
         write_text_atomic(path, tpl.render(
             css=css, r=r, s=summary, q=priority.get(r.call_id), marks=marks, audio=_audio_src(r, call_dir),
             repeat=repeats.get(r.call_id), verdicts=verdicts.get(r.call_id, {}), team=team_of(r),
-            notes=notes_by_call.get(r.call_id, {}),
+            notes=notes_by_call.get(r.call_id, {}), reviewed=(reviewed or {}).get(r.call_id),
         ))

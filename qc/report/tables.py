@@ -13,13 +13,22 @@ from typing import Any, Callable
 
 from qc.emotion.summary import mood_label
 from qc.report.contacts import Contact
-from qc.report.exports import AGENT_COLUMNS, CALL_COLUMNS, FAILED_COLUMNS, FINDING_COLUMNS, QUEUE_COLUMNS, write_csv, write_xlsx
+from qc.report.exports import (
+    AGENT_COLUMNS,
+    CALL_COLUMNS,
+    FAILED_COLUMNS,
+    FINDING_COLUMNS,
+    QUEUE_COLUMNS,
+    write_csv,
+    write_xlsx,
+)
+from qc.report.history import ReviewedScore
 from qc.report.names import RISK_NAMES, ROLE_NAMES, SEVERITY_NAMES, STATUS_NAMES, VERDICT_NAMES
 from qc.report.queue import QueueEntry
 from qc.results import CallResult
 from qc.types import AgentScorecard
 
-__all__ = ["NightTables", "night_tables", "write_exports", "pareto_rows", "team_rows"]
+__all__ = ["NightTables", "night_tables", "write_exports", "pareto_rows", "team_rows", "score_basis"]
 
 
 @dataclass
@@ -33,7 +42,7 @@ class NightTables:
     failed: list[list[Any]] = field(default_factory=list)
 
 
-def _call_row(r: CallResult, team: str, q: QueueEntry | None, rep: Contact | None) -> list[Any]:
+def _call_row(r: CallResult, team: str, q: QueueEntry | None, rep: Contact | None, rv: ReviewedScore | None) -> list[Any]:
     e, s = r.emotion, r.score
     return [
         r.call_id, r.transcript.agent_id or "", team, s.score, "是" if s.passed else "否",
@@ -43,6 +52,7 @@ def _call_row(r: CallResult, team: str, q: QueueEntry | None, rep: Contact | Non
         rep.call_id if rep else "", q.priority if q and not q.calibration else 0,
         "" if e is None or e.dissatisfied is None else round(e.dissatisfied, 2),
         "" if e is None or e.unresolved is None else round(e.unresolved, 2),
+        rv.score["score"] if rv else "", ("是" if rv.score["passed"] else "否") if rv else "", rv.reviewer if rv else "",
     ]
 
 
@@ -78,19 +88,27 @@ def _agent_row(c: AgentScorecard) -> list[Any]:
     return [
         c.agent_id, c.team, c.calls, c.mean_score, c.pass_rate, c.fatal_calls, c.rank_in_team, c.team_size,
         "" if c.fcr is None else c.fcr, c.repeat_calls, "、".join(f"{v['rule']}×{v['hits']}" for v in c.top_violations),
+        c.machine_mean_score if c.machine_mean_score is not None else c.mean_score, c.reviewed_calls, score_basis(c.reviewed_calls, c.calls),
     ]
+
+
+def score_basis(reviewed: int, calls: int) -> str:
+    """Which score an average uses, in words: 机器得分, or 复核分优先 with how many calls were reviewed."""
+    return f"复核分优先 (已复核 {reviewed}/{calls} 通，其余按机器得分)" if reviewed else "机器得分"
 
 
 def night_tables(
     shown: list[CallResult], cards: list[AgentScorecard], queue: list[QueueEntry], repeats: dict[str, Contact],
     notes: dict[tuple[str, str], tuple[str, str]], team_of: Callable[[CallResult], str],
-    failures: list[tuple[str, str, str]] = (),
+    failures: list[tuple[str, str, str]] = (), reviewed: dict[str, ReviewedScore] | None = None,
 ) -> NightTables:
-    """The export rows of a night (``shown``: the results as the report shows them, masked or not)."""
+    """The export rows of a night (``shown``: the results as the report shows them, masked or not;
+    ``reviewed``: the latest workbench review of a call, shown beside its machine score)."""
+    reviewed = reviewed or {}
     priority = {q.call_id: q for q in queue}
     t = NightTables()
     for r in shown:
-        t.calls.append(_call_row(r, team_of(r), priority.get(r.call_id), repeats.get(r.call_id)))
+        t.calls.append(_call_row(r, team_of(r), priority.get(r.call_id), repeats.get(r.call_id), reviewed.get(r.call_id)))
         t.findings += _finding_rows(r, notes)
     t.queue = [_queue_row(rank, q) for rank, q in enumerate(queue, start=1)]
     t.agents = [_agent_row(c) for c in cards]
@@ -146,9 +164,11 @@ def pareto_rows(results: list[CallResult]) -> list[dict[str, Any]]:
 
 def team_rows(
     results: list[CallResult], team_of: Callable[[CallResult], str], fcr_team: dict[str, tuple[float, int, int]] | None,
-    team_trends: dict[str, list[tuple[str, float, int]]],
+    team_trends: dict[str, list[tuple[str, float, int]]], machine: dict[str, float] | None = None,
 ) -> list[dict[str, Any]]:
-    """One summary row per team (``fcr_team`` None: no call identified its customer)."""
+    """One summary row per team (``fcr_team`` None: no call identified its customer). ``results`` carry
+    the scores the averages use; ``machine`` maps a reviewed call to its machine score."""
+    machine = machine or {}
     teams: dict[str, list[CallResult]] = defaultdict(list)
     for r in results:
         teams[team_of(r)].append(r)
@@ -160,5 +180,7 @@ def team_rows(
             "pass_rate": sum(x.score.passed for x in rs) / len(rs), "fatal": sum(x.score.fatal for x in rs),
             "fcr": None if f is None or fcr_team is None else f[0], "agents": len({x.transcript.agent_id for x in rs if x.transcript.agent_id}),
             "trend": team_trends.get(t, []),
+            "machine_mean": round(sum(machine.get(x.call_id, x.score.score) for x in rs) / len(rs), 1),
+            "reviewed": sum(1 for x in rs if x.call_id in machine),
         })
     return rows
