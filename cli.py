@@ -545,6 +545,7 @@ def users_add(
     password: str = typer.Option(..., "--password", prompt=True, hide_input=True, confirmation_prompt=True,
                                  envvar="QC_USER_PASSWORD", help="Prompted for when not given (or $QC_USER_PASSWORD)."),
     replace: bool = typer.Option(False, "--replace", help="Change an existing user's role, team or password."),
+    unmask: bool = typer.Option(False, "--unmask", help="A reviewer or lead may unmask personal data (logged; admins always may)."),
 ) -> None:
     """Add a workbench user; the password is stored as a scrypt hash."""
     db = _db(db)
@@ -552,11 +553,12 @@ def users_add(
 
     try:
         with ReviewStore(db) as store:
-            user = store.add_user(name, role, password, team=team, agent_id=agent_id, replace=replace)
+            user = store.add_user(name, role, password, team=team, agent_id=agent_id, replace=replace, unmask=unmask)
     except StoreError as e:
         _fail(str(e))
     extra = f", team {user.team}" if user.team else ""
     extra += f", agent id {user.agent_id}" if user.agent_id else ""
+    extra += ", may unmask personal data" if user.may_unmask else ""
     typer.echo(f"user {user.name} ({user.role}{extra}) saved in {db}")
 
 
@@ -568,7 +570,7 @@ def users_list(db: Optional[Path] = typer.Option(None, "--db", help=f"History da
 
     with ReviewStore(db) as store:
         for u in store.users():
-            typer.echo(f"{u.name}\t{u.role}\t{u.team or ''}\t{u.agent_id or ''}")
+            typer.echo(f"{u.name}\t{u.role}\t{u.team or ''}\t{u.agent_id or ''}{chr(9) + 'unmask' if u.may_unmask else ''}")
 
 
 @app.command("serve")
@@ -590,6 +592,7 @@ def serve(
     except ImportError as e:
         _fail(f"qc serve needs the serve extra ({e.name} is missing): pip install 'qc[serve]'")
     from qc.scoring import ScorecardError
+    from qc.serve.auth import SecretError
     from qc.serve.nights import NightError
     from qc.serve.store import ReviewStore
 
@@ -599,7 +602,7 @@ def serve(
     try:
         application = create_app(ServeConfig(nights=list(nights), db=db, scorecard=scorecard, audio_roots=list(audio_root),
                                              secure_cookies=secure_cookies))
-    except (NightError, ScorecardError) as e:
+    except (NightError, ScorecardError, SecretError) as e:
         _fail(str(e))
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"warning: serving on {host}: anyone who can reach this address sees the login page; use HTTPS in front", err=True)

@@ -489,3 +489,79 @@ def test_a_night_scored_without_its_report_gets_the_same_queue(sample, tmp_path)
     c, _ = login(app, "rita")
     order = re.findall(r'data-call="(\w+)"', c.get("/queue").text)
     assert order[:5] == ["C004", "C003", "C002", "C005", "C006"] and len(order) == 6
+
+
+def test_session_key_lives_in_a_0600_file_not_in_the_database(sample, tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from qc.serve.auth import SecretError, load_secret, secret_path
+
+    night, db = sample
+    copy = tmp_path / "k.sqlite"
+    shutil.copyfile(db, copy)
+    with sqlite3.connect(copy) as con:  # a database from before the move: the key is taken out of it
+        con.execute("INSERT OR REPLACE INTO serve_meta VALUES ('secret', ?)", ("ab" * 32,))
+    monkeypatch.delenv("QC_SECRET", raising=False)
+    app = create_app(ServeConfig(nights=[night], db=copy, audio_cache=tmp_path / "a"))
+    key = secret_path(copy)
+    assert key.is_file() and stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert app.state.workbench.secret == bytes.fromhex("ab" * 32)  # sessions signed before the move stay valid
+    with sqlite3.connect(copy) as con:
+        assert con.execute("SELECT COUNT(*) FROM serve_meta WHERE key = 'secret'").fetchone()[0] == 0
+    c, _ = login(app, "rita")  # and the app works with it
+    assert c.get("/queue").status_code == 200
+    assert create_app(ServeConfig(nights=[night], db=copy, audio_cache=tmp_path / "a")).state.workbench.secret == bytes.fromhex("ab" * 32)
+    os.chmod(key, 0o644)
+    with pytest.raises(SecretError, match="chmod 600"):
+        load_secret(copy)
+    monkeypatch.setenv("QC_SECRET", "short")
+    with pytest.raises(SecretError, match="32 characters"):
+        load_secret(copy)
+    monkeypatch.setenv("QC_SECRET", "x" * 40)
+    assert load_secret(copy) == b"x" * 40
+
+
+def test_only_a_permitted_user_unmasks_and_every_unmask_is_logged(app, sample):
+    night, _ = sample
+    store = app.state.workbench.store
+    store.add_user("ada", "admin", PW)
+    with pytest.raises(StoreError, match="agents may not unmask"):
+        store.add_user("zhao", "agent", PW, unmask=True)
+    original = (night / "audio" / "C001.wav").read_bytes()
+
+    rita, rtoken = login(app, "rita")  # a reviewer without the permission: masked, toned, refused
+    html = rita.get(f"/call/{NIGHT}/C001").text
+    assert "13812345678" not in html and 'id="unmask"' not in html
+    r = rita.post(f"/call/{NIGHT}/C001/unmask", data={"csrf": rtoken, "reason": "看看"}, follow_redirects=False)
+    assert r.status_code == 403
+    assert rita.get(f"/call/{NIGHT}/C001/audio").content != original
+
+    ada = TestClient(app)
+    token = csrf_of(ada.get("/login").text)
+    ada.post("/login", data={"name": "ada", "password": PW, "csrf": token, "next": "/"})
+    html = ada.get(f"/call/{NIGHT}/C001").text
+    token = csrf_of(html)
+    assert "13812345678" not in html and 'id="unmask"' in html  # masked until asked for, even for an admin
+    r = ada.post(f"/call/{NIGHT}/C001/unmask", data={"csrf": token, "reason": ""}, follow_redirects=False)
+    assert r.status_code == 400  # a reason is required
+    r = ada.post(f"/call/{NIGHT}/C001/unmask", data={"csrf": token, "reason": "客户投诉核实号码"}, follow_redirects=False)
+    assert r.status_code == 303
+    url = r.headers["location"]
+    grant = url.split("unmask=")[1]
+    html = ada.get(url).text
+    assert "13812345678" in html and 'id="unmasked"' in html and f"/audio?unmask={grant}" in html
+    assert ada.get(f"/call/{NIGHT}/C001/audio?unmask={grant}").content == original
+    assert ada.get(f"/call/{NIGHT}/C001/audio").content != original  # without the grant: toned
+    assert "13812345678" not in ada.get(f"/call/{NIGHT}/C002?unmask={grant}").text  # the grant is for C001 only
+    log = store.unmasks(NIGHT, "C001")
+    assert [(x.user, x.call_id, x.reason) for x in log] == [("ada", "C001", "客户投诉核实号码")] and log[0].at
+    # someone else's grant unmasks nothing
+    assert "13812345678" not in rita.get(url).text
+    assert rita.get(f"/call/{NIGHT}/C001/audio?unmask={grant}").content != original
+
+    store.add_user("lena", "lead", PW, team="一组", replace=True, unmask=True)  # a lead given the permission
+    lena, ltoken = login(app, "lena")
+    r = lena.post(f"/call/{NIGHT}/C001/unmask", data={"csrf": ltoken, "reason": "质检申诉"}, follow_redirects=False)
+    assert r.status_code == 303 and "13812345678" in lena.get(r.headers["location"]).text
+    assert [x.user for x in store.unmasks(NIGHT, "C001")] == ["lena", "ada"]

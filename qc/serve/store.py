@@ -13,19 +13,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-import secrets
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable
 
-from qc.serve.auth import hash_password, verify_password
+from qc.serve.accounts import ROLES, UNMASK_TTL, AccountTables, StoreError, User
 
 __all__ = [
     "ROLES",
     "REVIEW_VERDICTS",
     "User",
+    "UNMASK_TTL",
     "Review",
     "Dispute",
     "ReviewStore",
@@ -33,7 +33,6 @@ __all__ = [
     "CLAIM_TTL",
 ]
 
-ROLES: tuple[str, ...] = ("reviewer", "lead", "agent", "admin")
 #: A reviewer's verdict on a machine finding; only the first two change the reviewed score.
 REVIEW_VERDICTS: tuple[str, ...] = ("confirmed", "false_positive", "unsure")
 CLAIM_TTL = timedelta(hours=2)  # a claim nobody submitted on for this long is free again
@@ -42,7 +41,11 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS serve_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS serve_users (
     name TEXT PRIMARY KEY, role TEXT NOT NULL, team TEXT, agent_id TEXT, pw_hash TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL, unmask INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS serve_unmasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL, night TEXT NOT NULL, call_id TEXT NOT NULL,
+    at TEXT NOT NULL, reason TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS serve_logouts (sid TEXT PRIMARY KEY, expires INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS serve_claims (
@@ -75,21 +78,6 @@ CREATE TABLE IF NOT EXISTS serve_disputes (
 );
 CREATE INDEX IF NOT EXISTS serve_disputes_status ON serve_disputes (status, team);
 """
-
-
-class StoreError(ValueError):
-    """A request the store refuses (unknown user, call claimed by someone else...); the message says why."""
-
-
-@dataclass
-class User:
-    name: str
-    role: str
-    team: str | None = None
-    agent_id: str | None = None
-
-    def can(self, *roles: str) -> bool:
-        return self.role == "admin" or self.role in roles
 
 
 @dataclass
@@ -133,7 +121,7 @@ def _now() -> str:
     return datetime.now().isoformat(timespec="seconds")
 
 
-class ReviewStore:
+class ReviewStore(AccountTables):
     """The ``serve_*`` tables of a history database (created on first use)."""
 
     def __init__(self, path: str | Path, check_same_thread: bool = True):
@@ -145,6 +133,7 @@ class ReviewStore:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
+            self._migrate_users()
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{self.path}: not a qc history database ({e}); pass another --db") from None
 
@@ -156,63 +145,6 @@ class ReviewStore:
 
     def close(self) -> None:
         self.db.close()
-
-    def secret(self) -> bytes:
-        """The key that signs session cookies (made once, kept in the database so sessions survive a restart)."""
-        row = self.db.execute("SELECT value FROM serve_meta WHERE key = 'secret'").fetchone()
-        if row is None:
-            with self.db:
-                self.db.execute("INSERT OR IGNORE INTO serve_meta VALUES ('secret', ?)", (secrets.token_hex(32),))
-            row = self.db.execute("SELECT value FROM serve_meta WHERE key = 'secret'").fetchone()
-        return bytes.fromhex(row[0])
-
-    # --- users ---
-
-    def add_user(self, name: str, role: str, password: str, team: str | None = None, agent_id: str | None = None,
-                 replace: bool = False) -> User:
-        """Create (or with ``replace`` update) an account. Agents need ``agent_id`` (their 工号)."""
-        name = name.strip()
-        if not name or any(c.isspace() for c in name):
-            raise StoreError(f"user name {name!r}: use a name without spaces")
-        if role not in ROLES:
-            raise StoreError(f"role {role!r}: one of {', '.join(ROLES)}")
-        if role == "agent" and not agent_id:
-            agent_id = name
-        if len(password) < 8:
-            raise StoreError("the password needs at least 8 characters")
-        exists = self.user(name) is not None
-        if exists and not replace:
-            raise StoreError(f"user {name!r} exists; pass --replace to change their role or password")
-        with self.db:
-            self.db.execute(
-                "INSERT OR REPLACE INTO serve_users VALUES (?,?,?,?,?,?)",
-                (name, role, team, agent_id if role == "agent" else None, hash_password(password), _now()),
-            )
-        return User(name, role, team, agent_id if role == "agent" else None)
-
-    def user(self, name: str) -> User | None:
-        row = self.db.execute("SELECT name, role, team, agent_id FROM serve_users WHERE name = ?", (name,)).fetchone()
-        return User(*row) if row else None
-
-    def users(self) -> list[User]:
-        return [User(*r) for r in self.db.execute("SELECT name, role, team, agent_id FROM serve_users ORDER BY name")]
-
-    def login(self, name: str, password: str) -> User | None:
-        """The user when the password matches, else None (as slow for an unknown name)."""
-        row = self.db.execute("SELECT pw_hash FROM serve_users WHERE name = ?", (name,)).fetchone()
-        ok = verify_password(password, row[0] if row else None)
-        return self.user(name) if ok and row else None
-
-    def end_session(self, sid: str, expires: int) -> None:
-        """Refuse this session id from now on (logout); forgotten once the cookie would have expired anyway."""
-        import time
-
-        with self.db:
-            self.db.execute("DELETE FROM serve_logouts WHERE expires < ?", (int(time.time()),))
-            self.db.execute("INSERT OR REPLACE INTO serve_logouts VALUES (?, ?)", (sid, int(expires)))
-
-    def session_ended(self, sid: str) -> bool:
-        return self.db.execute("SELECT 1 FROM serve_logouts WHERE sid = ?", (sid,)).fetchone() is not None
 
     # --- claims ---
 
