@@ -160,3 +160,30 @@ def test_night_report_renders_in_chromium(report, tmp_path):
         res = subprocess.run(flags + ["--window-size=1280,2000", f"--screenshot={shot}", page.as_uri()], capture_output=True, text=True, timeout=120)
         assert res.returncode == 0 and shot.stat().st_size > 20000, res.stderr[-2000:]
         shutil.copy(shot, shots / name)
+
+
+def test_a_risk_found_by_the_rules_and_the_emotion_stage_is_shown_once(tmp_path):
+    """The call page and calls.csv show a risk kind once: the rules' finding, else the emotion stage's flag."""
+    import copy
+    import csv
+
+    from scoring_cases import load_cases
+
+    from qc.types import Evidence, Finding, RiskFlag
+
+    base = next(r for r in load_cases() if r.emotion is not None)
+    both, old = copy.deepcopy(base), copy.deepcopy(base)
+    both.transcript.call_id = both.inspection.call_id = both.emotion.call_id = "RISK-BOTH"
+    old.transcript.call_id = old.inspection.call_id = old.emotion.call_id = "RISK-OLD"
+    ev = Evidence(0, "customer", 1.0, 2.0, "我要找媒体曝光你们")
+    for r in (both, old):
+        r.emotion.risks = [RiskFlag("media", ev), RiskFlag("lawyer", ev)]
+    both.inspection.findings.append(Finding("RISK-BOTH", "RISK02", "risk.media", "risk", "major", "媒体曝光风险", [ev], kind="risk"))
+    write_reports([both, old], tmp_path, night="2024-05-20", calibration=0)
+    page = (tmp_path / "calls" / "RISK-BOTH.html").read_text(encoding="utf-8")
+    assert page.count('class="risk-flag"') == 2 and "RISK02" in page and page.count('<span class="tag risk">媒体曝光</span>') == 1 and "法律诉讼" in page
+    page = (tmp_path / "calls" / "RISK-OLD.html").read_text(encoding="utf-8")
+    assert page.count('class="risk-flag"') == 2 and "媒体曝光" in page  # no risk finding: the emotion flags
+    with open(tmp_path / "calls.csv", encoding="utf-8-sig", newline="") as f:
+        rows = {r["通话ID"]: r for r in csv.DictReader(f)}
+    assert rows["RISK-BOTH"]["风险"] == "法律诉讼、媒体曝光" == rows["RISK-OLD"]["风险"]

@@ -18,7 +18,6 @@ contacts of earlier nights are read back from here. Reviewed scores (the workben
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import os
@@ -37,6 +36,7 @@ from qc.report.contacts import (
     parse_time,
 )
 from qc.report.redact import redact_text
+from qc.report.verdicts import REVIEWED_SQL, ReviewedScore, has_reviews, reviewed_scores
 from qc.types import AgentScorecard, to_dict
 
 __all__ = [
@@ -104,21 +104,6 @@ CREATE TABLE IF NOT EXISTS verdicts (
     imported_at TEXT NOT NULL, source TEXT, PRIMARY KEY (call_id, rule)
 );
 """
-
-
-#: a stored call's score as the report counts it: the latest workbench review's, else the machine's
-_REVIEWED = ("(SELECT reviewed_score FROM serve_reviews r WHERE r.night = calls.night AND r.call_id = calls.call_id "
-             "ORDER BY r.id DESC LIMIT 1)")
-
-
-@dataclass
-class ReviewedScore:
-    """A call's latest workbench review (:mod:`qc.serve.store`): the reviewed score, who, when, verdicts."""
-
-    score: dict[str, Any]
-    reviewer: str
-    submitted_at: str
-    verdicts: dict[str, str] = dataclasses.field(default_factory=dict)  # rule -> confirmed / false_positive / unsure
 
 
 def default_db_path() -> Path:
@@ -294,12 +279,9 @@ class History:
     @property
     def _score(self) -> str:
         """SQL for a ``calls`` row's score: reviewed where the workbench has a review, else the machine's."""
-        if not self._has_reviews():
+        if not has_reviews(self.db):
             return "score"
-        return f"COALESCE({_REVIEWED}, score)"
-
-    def _has_reviews(self) -> bool:
-        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'serve_reviews'").fetchone() is not None
+        return f"COALESCE({REVIEWED_SQL}, score)"
 
     def _agent_night(self, night: str, agent_id: str) -> dict[str, Any] | None:
         """An agent's stored calls of a night: calls, mean / pass rate / fatal calls over reviewed-else-machine
@@ -317,31 +299,8 @@ class History:
                 "reviewed_calls": len(reviewed)}
 
     def reviewed_scores(self, night: str, call_ids: Iterable[str] | None = None) -> dict[str, ReviewedScore]:
-        """The latest workbench review of each reviewed call of ``night`` (of ``call_ids`` only, when given).
-
-        Empty when ``qc serve`` never used this database. Scores and notes were stored masked.
-        """
-        if not self._has_reviews():
-            return {}
-        wanted = None if call_ids is None else set(call_ids)
-        rows = self.db.execute(
-            "SELECT id, call_id, score_json, reviewer, submitted_at FROM serve_reviews r WHERE night = ? AND id = "
-            "(SELECT MAX(id) FROM serve_reviews WHERE night = r.night AND call_id = r.call_id)", (night,)).fetchall()
-        out, latest = {}, {}
-        for rid, call_id, score_json, reviewer, at in rows:
-            if wanted is None or call_id in wanted:
-                out[call_id] = ReviewedScore(json.loads(score_json), reviewer, at)
-                latest[rid] = call_id
-        if out:
-            try:
-                for rid, rule, verdict in self.db.execute(
-                        "SELECT v.review_id, v.rule, v.verdict FROM serve_verdicts v JOIN serve_reviews r ON r.id = v.review_id "
-                        "WHERE r.night = ?", (night,)):
-                    if rid in latest:
-                        out[latest[rid]].verdicts[rule] = verdict
-            except sqlite3.OperationalError:  # a store from before verdicts were kept
-                pass
-        return out
+        """The latest workbench review of each reviewed call of ``night`` (:func:`qc.report.verdicts.reviewed_scores`)."""
+        return reviewed_scores(self.db, night, call_ids)
 
     def agents(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT agent_id FROM agent_nights ORDER BY agent_id")]
@@ -358,70 +317,10 @@ class History:
     # --- reviewer verdicts ---
 
     def import_verdicts(self, path: str | Path, replace: bool = False) -> int:
-        """Store verdicts from a CSV with columns call_id, rule, verdict (confirmed|false_positive), note.
+        """Store verdicts from a CSV (:func:`qc.report.verdicts.import_verdicts`); returns how many."""
+        from qc.report.verdicts import import_verdicts
 
-        Chinese headers (通话ID, 规则, 结论, 备注) and verdicts (确认/误报) are accepted too. Every
-        row must name a stored call and a rule that found something in it. A verdict that differs
-        from the stored one for the same (call, rule), or from another row of the file, is an
-        error unless ``replace`` (then the file's last row wins). Notes are stored masked.
-
-        Raises:
-            HistoryError: with every bad row as ``file:line`` (nothing is stored then).
-        """
-        from qc.yamlfile import did_you_mean
-
-        path = Path(path)
-        aliases = {"通话ID": "call_id", "通话编号": "call_id", "规则": "rule", "规则编号": "rule", "结论": "verdict", "复核结论": "verdict", "备注": "note"}
-        verdict_aliases = {"confirmed": "confirmed", "false_positive": "false_positive", "确认": "confirmed", "误报": "false_positive", "fp": "false_positive", "tp": "confirmed"}
-        text = _read_csv_text(path)
-        reader = csv.DictReader(text.splitlines())
-        fields = [aliases.get((h or "").strip(), (h or "").strip()) for h in reader.fieldnames or []]
-        missing = {"call_id", "rule", "verdict"} - set(fields)
-        if missing:
-            raise HistoryError(f"{path}:1: missing column(s) {', '.join(sorted(missing))}; expected call_id,rule,verdict,note")
-        reader.fieldnames = fields
-        findings: dict[str, set[str]] = {}
-        for call_id, rule in self.db.execute("SELECT call_id, rule FROM findings"):
-            findings.setdefault(call_id, set()).add(rule)
-        for (call_id,) in self.db.execute("SELECT call_id FROM calls"):
-            findings.setdefault(call_id, set())
-        stored = {(c, r): (v, src) for c, r, v, src in self.db.execute("SELECT call_id, rule, verdict, source FROM verdicts")}
-        if not findings:
-            raise HistoryError(f"{path}: {self.path} holds no scored calls; run qc report --db {self.path} on the night first")
-        rows: dict[tuple[str, str], tuple] = {}
-        first_line: dict[tuple[str, str], int] = {}
-        errors = []
-        now = datetime.now().isoformat(timespec="seconds")
-        for line, row in enumerate(reader, start=2):
-            call_id, rule = (row.get("call_id") or "").strip(), (row.get("rule") or "").strip()
-            verdict = verdict_aliases.get((row.get("verdict") or "").strip().lower())
-            key = (call_id, rule)
-            if not call_id or not rule:
-                errors.append(f"{path}:{line}: empty call_id or rule")
-            elif verdict is None:
-                errors.append(f"{path}:{line}: verdict {row.get('verdict')!r} is not confirmed or false_positive")
-            elif call_id not in findings:
-                errors.append(f"{path}:{line}: unknown call_id {call_id!r}, not in {self.path}{did_you_mean(call_id, findings)}")
-            elif rule not in findings[call_id]:
-                found = ", ".join(sorted(findings[call_id])) or "none"
-                errors.append(f"{path}:{line}: call {call_id} has no finding of rule {rule!r} (its findings: {found}){did_you_mean(rule, findings[call_id])}")
-            elif key in rows and rows[key][2] != verdict and not replace:
-                errors.append(f"{path}:{line}: {call_id}/{rule} is {verdict} here but {rows[key][2]} on line {first_line[key]}; "
-                              "keep one, or pass --replace to let the last row win")
-            elif key in stored and stored[key][0] != verdict and not replace:
-                errors.append(f"{path}:{line}: {call_id}/{rule} already has the verdict {stored[key][0]} (from {stored[key][1]}); "
-                              "pass --replace to overwrite it")
-            else:
-                rows[key] = (call_id, rule, verdict, redact_text((row.get("note") or "").strip()), now, str(path.name))
-                first_line.setdefault(key, line)
-        if errors:
-            raise HistoryError("\n".join(errors))
-        try:
-            with self.db:
-                self.db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?)", list(rows.values()))
-        except sqlite3.OperationalError as e:
-            raise HistoryError(_db_error(self.path, e)) from None
-        return len(rows)
+        return import_verdicts(self, path, replace)
 
     def verdicts(self) -> dict[str, dict[str, str]]:
         """All verdicts: ``{call_id: {rule: verdict}}``."""
@@ -458,21 +357,3 @@ def _db_error(path: Path, e: sqlite3.OperationalError) -> str:
     if "readonly" in text or "unable to open" in text:
         return f"{path}: cannot open the history database for writing ({text}); check the folder's permissions or pass another --db"
     return f"{path}: history database error ({text}); pass another --db or --no-history"
-
-
-def _read_csv_text(path: Path) -> str:
-    """A verdicts file's text; one-line errors for folders, binary files and non-UTF-8 text."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise HistoryError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise HistoryError(f"{path}: is a folder; pass the verdicts CSV file") from None
-    except OSError as e:
-        raise HistoryError(f"{path}: cannot read ({e.strerror or e})") from None
-    if b"\x00" in data[:65536]:
-        raise HistoryError(f"{path}: binary file, not a CSV; export the verdicts as CSV UTF-8")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise HistoryError(f"{path}: not UTF-8 text (byte {e.start}); save it as CSV UTF-8 (Excel: 另存为 CSV UTF-8)") from None
