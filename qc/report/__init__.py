@@ -13,12 +13,15 @@
 Personal numbers (ID cards, phones, bank cards) and addresses are masked in all of it unless
 ``redact=False``; transcripts on disk are not touched (docs/security.md). With ``db`` the calls
 are stored in the history database (replacing earlier runs of the same calls; always masked) and
-trends, repeat contacts and reviewer precision come from it. Every file is written atomically.
+trends, repeat contacts and reviewer precision come from it, and so do reviewed scores (``qc serve``):
+they are shown beside the machine scores and count in every average (docs/scoring.md). Every file
+is written atomically.
 
 The pieces: :mod:`~qc.report.cards` (agent scorecards), :mod:`~qc.report.tables` (export rows, Pareto,
 teams), :mod:`~qc.report.pages` (HTML), :mod:`~qc.report.queue` (re-review queue),
-:mod:`~qc.report.contacts` (repeat contacts, FCR), :mod:`~qc.report.history` (SQLite) and
-:mod:`~qc.report.redact` (masking); this module runs them in order for one night.
+:mod:`~qc.report.contacts` (repeat contacts, FCR), :mod:`~qc.report.verdicts` (verdicts, reviewed
+scores), :mod:`~qc.report.history` (SQLite) and :mod:`~qc.report.redact` (masking); this module runs
+them in order for one night.
 """
 
 from __future__ import annotations
