@@ -351,7 +351,7 @@ def report(
 ) -> None:
     """Write the night report, per-call and per-agent pages, CSV/Excel/JSON exports, and history."""
     from qc.report import write_reports
-    from qc.results import ResultsError, load_call_results
+    from qc.run.store import ResultsError, load_call_results
 
     try:
         results = load_call_results(results_dir)
@@ -501,7 +501,7 @@ def score(
     """
     import os
 
-    from qc.batch import OutputError, UsageError, console_progress, score_night
+    from qc.run.night import OutputError, UsageError, console_progress, score_night
 
     if max_duration < 0:
         _fail(f"--max-duration must be 0 (no limit) or a number of seconds (got {max_duration:g})")
@@ -636,7 +636,7 @@ def voc_tag(
     """Print each call's tags, departments, resolution state and the customer's reason for calling."""
     import json
 
-    from qc.results import CallResult
+    from qc.run.store import CallResult
     from qc.transcript import TranscriptError, load_transcript
     from qc.voc import TaxonomyError, load_taxonomy, tag_call
 

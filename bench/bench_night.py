@@ -107,8 +107,8 @@ def peak_rss_mb() -> float:
 
 def run_qc(audio: Path, meta: Path, out: Path, workers: int | None, engine: str = "local",
            beam: int | None = None, threads: int | None = None) -> dict:
-    from qc.batch import available_cpus, score_night
-    from qc.results import load_call_results
+    from qc.run.night import available_cpus, score_night
+    from qc.run.store import load_call_results
 
     cache = out.parent / f"cache-{out.name}"
     shutil.rmtree(cache, ignore_errors=True)

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from qc.batch import UsageError, plan_jobs, score_night
-from qc.results import load_call_results, result_path
+from qc.run.night import UsageError, plan_jobs, score_night
+from qc.run.store import load_call_results, result_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from qc.asr.transcriber import DEFAULT_CHANNEL_MAP, Transcriber, parse_channel_map
-from qc.cache import TranscriptCache, transcript_cache_key
+from qc.run.cache import TranscriptCache, transcript_cache_key
 from qc.ingest import AudioError, CallMeta, DecodedAudio, call_metadata, duplicate_call_id, decode_audio, discover_audio, file_sha256, load_call_table
 from qc.transcript import TranscriptError, load_transcript, save_transcript, write_json_atomic
 from qc.types import Transcript

@@ -43,7 +43,7 @@ from qc.report.exports import (
     write_text_atomic,
     write_xlsx,
 )
-from qc.results import CallResult
+from qc.run.store import CallResult
 from qc.types import AgentScorecard, Evidence, to_dict
 
 __all__ = ["ReportOptions", "NightReport", "write_reports", "build_agent_cards", "redact_result"]
@@ -262,7 +262,7 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
     """Write the night report, call and agent pages, exports and (with ``db``) history.
 
     Args:
-        results: the night's call results (e.g. from :func:`qc.results.load_call_results`).
+        results: the night's call results (e.g. from :func:`qc.run.store.load_call_results`).
         out_dir: folder to write into (created).
         options: a :class:`ReportOptions`; keyword arguments override its fields.
 

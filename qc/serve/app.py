@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from qc.cache import cache_dir
+from qc.run.cache import cache_dir
 from qc.redact import redact_text
 from qc.report import (
     COMPLAINT_TYPE_NAMES,
@@ -35,7 +35,7 @@ from qc.report import (
     STATUS_NAMES,
     redact_result,
 )
-from qc.results import CallResult
+from qc.run.store import CallResult
 from qc.scoring import Scorecard, default_scorecard_path, load_scorecard
 from qc.serve.audio_mask import masked_copy, masked_spans
 from qc.serve.auth import check_csrf, csrf_token, new_session_id, sign, unsign

@@ -1,6 +1,6 @@
 """The Ray engine: the same per-call stages as a Ray Data pipeline with an actor pool.
 
-Each actor builds one :class:`qc.pipeline.CallPipeline` (one Whisper model) and scores calls one
+Each actor builds one :class:`qc.run.pipeline.CallPipeline` (one Whisper model) and scores calls one
 at a time; the driver streams the outcomes back and writes each result as it arrives, exactly as
 the local engine does, so the outputs are identical. Actors ask for a GPU when the cluster has
 them (and Whisper then runs on CUDA); otherwise each gets the same thread budget as a local
@@ -16,7 +16,7 @@ import json
 import logging
 from typing import Any, Callable, Sequence
 
-from qc.pipeline import CallJob, CallOutcome, CallPipeline, PipelineConfig
+from qc.run.pipeline import CallJob, CallOutcome, CallPipeline, PipelineConfig
 
 __all__ = ["run_ray"]
 
@@ -47,7 +47,7 @@ def _import_ray():
     try:
         import ray
     except ImportError:
-        from qc.batch import UsageError
+        from qc.run.night import UsageError
 
         raise UsageError("the Ray engine needs Ray: pip install 'qc[ray]' (or pip install 'ray[data]>=2.9')") from None
     return ray
@@ -65,7 +65,7 @@ def run_ray(
     Input paths must be readable from every Ray node (a shared file system on a cluster).
     """
     ray = _import_ray()
-    from qc.batch import available_cpus
+    from qc.run.night import available_cpus
 
     if not ray.is_initialized():
         init: dict[str, Any] = {"ignore_reinit_error": True, "log_to_driver": True,

@@ -3,9 +3,9 @@
     summary = score_night(["recordings/"], "night/", meta="calls.csv", workers=2)
     summary.exit_code      # 0 every call scored, 1 some failed
 
-Each call runs :class:`qc.pipeline.CallPipeline` (decode -> transcribe, cached -> emotion -> rules
+Each call runs :class:`qc.run.pipeline.CallPipeline` (decode -> transcribe, cached -> emotion -> rules
 -> scoring) in a worker process that loads the Whisper model once (``engine="local"``) or in a
-Ray Data actor pool (``engine="ray"``, :mod:`qc.batch_ray`). Results are written atomically to
+Ray Data actor pool (``engine="ray"``, :mod:`qc.run.ray`). Results are written atomically to
 ``out_dir/calls/<call_id>.json`` as each call finishes, so Ctrl-C or a crash loses only the calls
 in flight, and a re-run skips calls whose input, metadata, rules, scorecard and ASR settings are
 unchanged. Then :func:`qc.report.write_reports` writes the night report.
@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from qc.pipeline import CallJob, CallOutcome, CallPipeline, PipelineConfig, config_fingerprint, job_fingerprint
+from qc.run.pipeline import CallJob, CallOutcome, CallPipeline, PipelineConfig, config_fingerprint, job_fingerprint
 
 __all__ = [
     "ENGINES", "NightSummary", "UsageError", "Interrupted", "OutputError", "plan_jobs", "find_call_table", "score_night", "available_cpus",
@@ -273,7 +273,7 @@ def plan_jobs(
         exts = ", ".join(AUDIO_EXTENSIONS)
         raise UsageError(f"nothing to score in {', '.join(map(str, inputs))}: no recordings ({exts}) or transcripts (*.json)")
 
-    from qc.results import result_path
+    from qc.run.store import result_path
 
     jobs: list[CallJob] = []
     rejected: list[CallOutcome] = []
@@ -328,14 +328,14 @@ def find_call_table(inputs: Sequence[str | Path]) -> Path | None:
 
 
 def _stamp_path(out_dir: Path, call_id: str) -> Path:
-    from qc.results import result_path
+    from qc.run.store import result_path
 
     return out_dir / STATE_DIR / "done" / result_path(out_dir, call_id).name
 
 
 def _finished(out_dir: Path, job: CallJob, fingerprint: str) -> CallOutcome | None:
     """The stamp of a call an earlier run finished with the same fingerprint, or None."""
-    from qc.results import result_path
+    from qc.run.store import result_path
 
     stamp = _stamp_path(out_dir, job.call_id)
     if not stamp.is_file() or not result_path(out_dir, job.call_id).is_file():
@@ -355,7 +355,7 @@ def _finished(out_dir: Path, job: CallJob, fingerprint: str) -> CallOutcome | No
 
 def _save(out_dir: Path, outcome: CallOutcome, fingerprint: str) -> None:
     """Write the call's result, then its stamp (both atomic; a crash between them re-runs the call)."""
-    from qc.results import CallResult, result_path, save_call_result
+    from qc.run.store import CallResult, result_path, save_call_result
     from qc.transcript import write_json_atomic
 
     path = result_path(out_dir, outcome.call_id)
@@ -658,7 +658,7 @@ def score_night(
     try:
         with _interrupts():
             if todo and engine == "ray":
-                from qc.batch_ray import run_ray
+                from qc.run.ray import run_ray
 
                 run_ray(todo, config, workers, record, address=address)
             elif todo:
@@ -720,7 +720,7 @@ def _config(rules, scorecard, backend, model, channel_map, asr_options, cache_di
 
 def _write_report(out: Path, summary: NightSummary, options: dict[str, Any]) -> str | None:
     from qc.report import write_reports
-    from qc.results import load_call_results, result_path
+    from qc.run.store import load_call_results, result_path
 
     # Only this night's calls: the folder may hold results of calls no longer in the inputs.
     wanted = {result_path(out, c.call_id).name for c in summary.calls if c.status != "failed"}

@@ -42,7 +42,7 @@ class CallOutcome:
     """What happened to one call.
 
     ``status`` is "scored" or "failed" (the driver adds "resumed" for calls finished by an earlier
-    run). ``result`` is the :class:`qc.results.CallResult` as a dict (JSON-ready) when scored.
+    run). ``result`` is the :class:`qc.run.store.CallResult` as a dict (JSON-ready) when scored.
     ``asr_seconds`` is the time spent recognising speech (0 on a cache hit); ``seconds`` the
     whole call.
     """
@@ -186,7 +186,7 @@ class CallPipeline:
                 # OpenMP's thread count changes CTranslate2's float reduction order, hence the words
                 # Whisper picks. Only libraries loaded after this line see it (numpy's BLAS, used
                 # for the mel features, is loaded long before): worker processes get it from their
-                # first instruction instead (qc.batch._omp_threads; Ray sets it for its actors).
+                # first instruction instead (qc.run.night._omp_threads; Ray sets it for its actors).
                 os.environ["OMP_NUM_THREADS"] = str(c.cpu_threads)
             options = dict(c.asr_options)
             if c.backend in ("faster-whisper", "faster_whisper", "ct2"):
@@ -212,7 +212,7 @@ class CallPipeline:
     @property
     def cache(self):
         if self._cache is None:
-            from qc.cache import TranscriptCache
+            from qc.run.cache import TranscriptCache
 
             self._cache = TranscriptCache(Path(self.config.cache_dir) / "transcripts" if self.config.cache_dir else None)
         return self._cache
@@ -246,14 +246,14 @@ class CallPipeline:
         return outcome
 
     def score(self, transcript, audio=None):
-        """Emotion -> rules -> scoring for one transcript; returns a :class:`qc.results.CallResult`.
+        """Emotion -> rules -> scoring for one transcript; returns a :class:`qc.run.store.CallResult`.
 
         With the audio at hand, a required rule about to deduct is first re-checked by listening
         to its window again (:meth:`relisten`); a channel that lost speech to the hallucination
         guard makes that role's required-rule deductions needs_review.
         """
         from qc.emotion import analyze_call
-        from qc.results import CallResult
+        from qc.run.store import CallResult
         from qc.rules import inspect
         from qc.scoring import score_call
 
