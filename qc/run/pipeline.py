@@ -253,7 +253,7 @@ class CallPipeline:
         guard makes that role's required-rule deductions needs_review.
         """
         from qc.emotion import analyze_call
-        from qc.run.store import CallResult
+        from qc.types import CallResult
         from qc.rules import inspect
         from qc.scoring import score_call
 
