@@ -92,14 +92,14 @@ def transcribe(
     force: bool = typer.Option(False, "--force", help="Transcribe again even if cached."),
 ) -> None:
     """Transcribe call recordings into role-tagged transcript JSON files."""
-    from qc.asr import transcribe_files
+    from qc.run.transcribe import transcribe_files
     from qc.ingest import AudioError, MetadataError
 
     def show(outcome) -> None:
         if outcome.status == "failed":
             typer.echo(f"error: {outcome.error}", err=True)
         else:
-            typer.echo(f"{outcome.status:11} {outcome.call_id}  ({outcome.file})", err=True)
+            typer.echo(f"{outcome.status:11} {outcome.call_id}  ({outcome.source})", err=True)
 
     try:
         summary = transcribe_files(
@@ -501,7 +501,8 @@ def score(
     """
     import os
 
-    from qc.run.night import OutputError, UsageError, console_progress, score_night
+    from qc.run.night import OutputError, UsageError, score_night
+    from qc.run.progress import console_progress
 
     if max_duration < 0:
         _fail(f"--max-duration must be 0 (no limit) or a number of seconds (got {max_duration:g})")

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qc.asr import load_transcriber, transcribe_files
+from qc.asr import load_transcriber
+from qc.run.transcribe import transcribe_files
 from qc.asr.guard import GuardOptions, RawSegment, check_segment, strip_phantoms
 from qc.normalize import to_simplified
 from qc.asr.metrics import cer

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from qc.run.night import UsageError, plan_jobs, score_night
+from qc.run.night import score_night
+from qc.run.plan import UsageError, plan_jobs
 from qc.run.store import load_call_results, result_path
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from qc.run.night import plan_jobs
+from qc.run.plan import plan_jobs
 from qc.history import History, HistoryError
 from qc.report import write_reports
 from scoring_cases import load_cases
