@@ -9,6 +9,10 @@ Ray Data actor pool (``engine="ray"``, :mod:`qc.run.ray`). Results are written a
 ``out_dir/calls/<call_id>.json`` as each call finishes, so Ctrl-C or a crash loses only the calls
 in flight, and a re-run skips calls whose input, metadata, rules, scorecard and ASR settings are
 unchanged. Then :func:`qc.report.write_reports` writes the night report.
+
+Planning is in :mod:`qc.run.plan`, the engines in :mod:`qc.run.local` and :mod:`qc.run.ray`, the
+results store in :mod:`qc.run.store`. (Over 400 lines: signal handling, resume stamps and the
+summary are the driver's own state and stay beside :func:`score_night`.)
 """
 
 from __future__ import annotations

@@ -6,9 +6,6 @@
 made once per worker process or Ray actor; :meth:`CallPipeline.run` processes one :class:`CallJob`
 and never raises for a bad call: the failure comes back in the :class:`CallOutcome` with a reason.
 No stage knows which engine runs it, so the local and the Ray engines give identical results.
-
-(Over 400 lines: the re-listening step, :meth:`CallPipeline.relisten` and its window helpers,
-belongs to the per-call chain and is kept beside it.)
 """
 
 from __future__ import annotations
