@@ -100,7 +100,7 @@ def reference_night(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("reference-night")
     summary = score_night([SAMPLES / "reference"], out, meta=SAMPLES / "calls.csv", rules=ROOT / "rules",
-                          report=False, cache_dir=out / "cache")
+                          report=False, cache_dir=out / "cache", workers=1)
     assert summary.exit_code == 0, summary.lines()
     from qc.run.store import load_call_results
 
