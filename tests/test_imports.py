@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +38,7 @@ print(json.dumps(failed))
 """
     names = sorted(_modules())
     out = subprocess.run([sys.executable, "-c", script, json.dumps(names)], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+                         text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr[-2000:]
     failed = json.loads(out.stdout.strip().splitlines()[-1])
     assert not failed, "\n".join(f"{k}:\n{v}" for k, v in failed.items())
@@ -102,3 +103,14 @@ def test_the_run_layer_and_the_rule_engine_have_no_loops_even_through_lazy_impor
     graph = {name: _imports(name, path, modules, module_level=False) for name, path in modules.items()}
     bad = [loop for loop in _loops(graph) if any(m.startswith(("qc.run", "qc.rules", "qc.types")) for m in loop)]
     assert bad == []
+
+
+def test_inspecting_a_night_imports_no_asr_stage():
+    # the dependency rule: rules, emotion, scoring, reports, the results store and the night driver
+    # read transcripts; the ASR stage (and Whisper, torch, Ray) loads only when a call needs it
+    code = ("import sys, qc.run.store, qc.run.night, qc.run.progress, qc.report, qc.scoring, qc.rules, qc.emotion; "
+            "print(','.join(m for m in sys.modules if m.startswith('qc.asr') or m in "
+            "('torch', 'whisper', 'faster_whisper', 'ctranslate2', 'ray')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == ""
