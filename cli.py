@@ -92,14 +92,14 @@ def transcribe(
     force: bool = typer.Option(False, "--force", help="Transcribe again even if cached."),
 ) -> None:
     """Transcribe call recordings into role-tagged transcript JSON files."""
-    from qc.asr import transcribe_files
+    from qc.run.transcribe import transcribe_files
     from qc.ingest import AudioError, MetadataError
 
     def show(outcome) -> None:
         if outcome.status == "failed":
             typer.echo(f"error: {outcome.error}", err=True)
         else:
-            typer.echo(f"{outcome.status:11} {outcome.call_id}  ({outcome.file})", err=True)
+            typer.echo(f"{outcome.status:11} {outcome.call_id}  ({outcome.source})", err=True)
 
     try:
         summary = transcribe_files(
@@ -351,7 +351,7 @@ def report(
 ) -> None:
     """Write the night report, per-call and per-agent pages, CSV/Excel/JSON exports, and history."""
     from qc.report import write_reports
-    from qc.results import ResultsError, load_call_results
+    from qc.run.store import ResultsError, load_call_results
 
     try:
         results = load_call_results(results_dir)
@@ -505,7 +505,8 @@ def score(
     """
     import os
 
-    from qc.batch import OutputError, UsageError, console_progress, score_night
+    from qc.run.night import OutputError, UsageError, score_night
+    from qc.run.progress import console_progress
 
     if max_duration < 0:
         _fail(f"--max-duration must be 0 (no limit) or a number of seconds (got {max_duration:g})")
@@ -643,7 +644,7 @@ def voc_tag(
     """Print each call's tags, departments, resolution state and the customer's reason for calling."""
     import json
 
-    from qc.results import CallResult
+    from qc.run.store import CallResult
     from qc.transcript import TranscriptError, load_transcript
     from qc.voc import TaxonomyError, load_taxonomy, tag_call
 

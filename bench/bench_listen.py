@@ -46,7 +46,7 @@ def main() -> None:
     from qc.asr.metrics import cer
     from qc.asr.transcriber import _distinct_channels, _gate_bleed, _to_16k
     from qc.ingest import decode_audio
-    from qc.pipeline import CallPipeline, PipelineConfig
+    from qc.run.pipeline import CallPipeline, PipelineConfig
     from qc.rules import inspect, load_rules
     from qc.rules.vocabulary import vocabulary
     from qc.transcript import load_transcript

@@ -35,7 +35,7 @@ if mode == "decode":
     except AudioError as e:
         what = "refused: " + str(e).split(": ", 1)[1][:80]
 else:
-    from qc.pipeline import CallJob, CallPipeline, PipelineConfig
+    from qc.run.pipeline import CallJob, CallPipeline, PipelineConfig
     p = CallPipeline(PipelineConfig(rules={rules!r}, cache_dir=sys.argv[3]))
     o = p.run(CallJob(call_id="long", source=path))
     what = f"pipeline {{o.status}} {{(o.error or '')[:80]}}"

@@ -107,8 +107,9 @@ def peak_rss_mb() -> float:
 
 def run_qc(audio: Path, meta: Path, out: Path, workers: int | None, engine: str = "local",
            beam: int | None = None, threads: int | None = None) -> dict:
-    from qc.batch import available_cpus, score_night
-    from qc.results import load_call_results
+    from qc.run.night import score_night
+    from qc.run.plan import available_cpus
+    from qc.run.store import load_call_results, result_dict
 
     cache = out.parent / f"cache-{out.name}"
     shutil.rmtree(cache, ignore_errors=True)
@@ -139,7 +140,7 @@ def run_qc(audio: Path, meta: Path, out: Path, workers: int | None, engine: str 
         "accuracy": round(right / total, 4),
         "misses": misses,
         "peak_rss_mb": round(peak_rss_mb(), 0),
-        "_results": {r.call_id: r.to_dict() for r in results},
+        "_results": {r.call_id: result_dict(r) for r in results},
     }
 
 

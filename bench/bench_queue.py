@@ -5,7 +5,7 @@
 
 Each dialogue becomes a text transcript (one utterance per post, role from the speaker, channel
 "chat", no times) and goes through the pipeline's stage function, the one ``qc score`` runs per
-call (:meth:`qc.pipeline.CallPipeline.score`: emotion -> rules -> scoring), then through the queue
+call (:meth:`qc.run.pipeline.CallPipeline.score`: emotion -> rules -> scoring), then through the queue
 (:func:`qc.report.queue.build_queue`). The dialogue text stays in ../shared (research-use only).
 
 Printed in one run:
@@ -40,7 +40,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qc.pipeline import CallPipeline, PipelineConfig  # noqa: E402
+from qc.run.pipeline import CallPipeline, PipelineConfig  # noqa: E402
 from qc.report.queue import build_queue  # noqa: E402
 from qc.types import Transcript, Utterance  # noqa: E402
 

@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from qc.results import save_call_result  # noqa: E402
+from qc.run.store import save_call_result  # noqa: E402
 from qc.serve.store import ReviewStore  # noqa: E402
 from qc.types import to_dict  # noqa: E402
 
@@ -41,7 +41,7 @@ def build(n: int, tmp: Path) -> tuple[Path, Path, list[tuple[str, float]]]:
     from serve_night import make_sample_night
 
     from qc.report import write_reports
-    from qc.results import load_call_results
+    from qc.run.store import load_call_results
 
     base_dir, db = make_sample_night(tmp / "base")
     base = load_call_results(base_dir)
@@ -85,7 +85,7 @@ def build(n: int, tmp: Path) -> tuple[Path, Path, list[tuple[str, float]]]:
 
 
 def reuse(tmp: Path) -> tuple[Path, Path, list[tuple[str, float]]]:
-    from qc.results import iter_call_results
+    from qc.run.store import iter_call_results
 
     seeks = []
     for r in iter_call_results(tmp / "night"):

@@ -106,7 +106,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from qc.asr import load_transcriber
-    from qc.cache import TranscriptCache
+    from qc.run.cache import TranscriptCache
     from qc.ingest import DecodedAudio, decode_audio, file_sha256
     from qc.rules import inspect, load_rules
 
@@ -118,7 +118,7 @@ def main() -> None:
         options["hotwords"] = {role: vocabulary(rules_for_vocab, role) for role in ("agent", "customer")}
     pipeline = None
     if args.relisten:  # re-listening is the pipeline's step between rules and scoring
-        from qc.pipeline import CallPipeline, PipelineConfig
+        from qc.run.pipeline import CallPipeline, PipelineConfig
 
         pipeline = CallPipeline(PipelineConfig(rules=str(ROOT / "rules"), relisten=True))
     relisten_s = 0.0

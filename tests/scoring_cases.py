@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from qc.results import CallResult
+from qc.run.store import CallResult
 from qc.scoring import load_scorecard, score_call
 from qc.types import CallEmotion, CallInspection, Transcript
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from qc.results import load_call_results, save_call_result
+from qc.run.store import load_call_results, save_call_result
 from qc.types import AudioInfo, Utterance
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +20,7 @@ HOSTILE = "<script>alert(1)</script> 我的手机号是13812345678"
 
 def make_sample_night(tmp: Path) -> tuple[Path, Path]:
     """Score the samples into ``tmp/night`` with history in ``tmp/history.sqlite``; returns both paths."""
-    from qc.batch import score_night
+    from qc.run.night import score_night
     from qc.report import write_reports
 
     out, db = tmp / "night", tmp / "history.sqlite"

@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qc.asr import load_transcriber, transcribe_files
+from qc.asr import load_transcriber
+from qc.run.transcribe import transcribe_files
 from qc.asr.guard import GuardOptions, RawSegment, check_segment, strip_phantoms
 from qc.normalize import to_simplified
 from qc.asr.metrics import cer
 from qc.asr.roles import agent_score, assign_mono_roles
-from qc.cache import TranscriptCache
+from qc.run.cache import TranscriptCache
 from qc.ingest import decode_audio
 from qc.transcript import load_transcript
 from qc.types import Word
@@ -318,12 +319,12 @@ def test_mono_roles_follow_the_voice_that_greets():
 
 
 def test_cache_key_changes_with_qc_recognition_revision(monkeypatch):
-    import qc.cache
+    import qc.run.cache
 
-    key = qc.cache.cache_key("ab" * 32, "faster-whisper", "base", {"beam_size": 5})
-    assert key == qc.cache.cache_key("ab" * 32, "faster-whisper", "base", {"beam_size": 5})
-    monkeypatch.setattr(qc.cache, "ASR_REVISION", qc.cache.ASR_REVISION + 1)
-    assert key != qc.cache.cache_key("ab" * 32, "faster-whisper", "base", {"beam_size": 5})
+    key = qc.run.cache.cache_key("ab" * 32, "faster-whisper", "base", {"beam_size": 5})
+    assert key == qc.run.cache.cache_key("ab" * 32, "faster-whisper", "base", {"beam_size": 5})
+    monkeypatch.setattr(qc.run.cache, "ASR_REVISION", qc.run.cache.ASR_REVISION + 1)
+    assert key != qc.run.cache.cache_key("ab" * 32, "faster-whisper", "base", {"beam_size": 5})
 
 
 # --- no speech dropped silently (issue 11) ------------------------------------------------
@@ -357,7 +358,7 @@ def test_a_doubted_segment_is_kept_when_the_vad_heard_speech(transcriber):
 
 
 def test_dropped_speech_makes_that_roles_required_deductions_need_review():
-    from qc.pipeline import _review_dropped_speech
+    from qc.run.pipeline import _review_dropped_speech
     from qc.rules import inspect, load_rules
     from qc.types import Transcript, Utterance
 
@@ -426,7 +427,7 @@ def test_speech_rate_is_judged_over_the_turn_with_its_short_pauses():
 
 
 def test_relisten_windows_follow_the_rules_scope():
-    from qc.pipeline import _rule_window
+    from qc.run.pipeline import _rule_window
     from qc.rules import load_rules
     from qc.types import Transcript, Utterance
 

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from qc.batch import UsageError, plan_jobs, score_night
-from qc.results import load_call_results, result_path
+from qc.run.night import score_night
+from qc.run.plan import UsageError, plan_jobs
+from qc.run.store import load_call_results, result_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -23,6 +24,9 @@ CALLS_CSV = SAMPLES / "calls.csv"
 
 
 def night(inputs, out, **kw):
+    # One worker (in this process) unless a test is about workers: spawning a pool costs seconds per
+    # night and every engine runs the same driver (1 vs 2 workers: test_worker_processes_give_the_same_results).
+    kw.setdefault("workers", 1)
     kw.setdefault("meta", CALLS_CSV)
     kw.setdefault("rules", ROOT / "rules")
     kw.setdefault("report", False)
@@ -208,7 +212,7 @@ def test_cli_exit_codes(tmp_path):
     from cli import app
 
     runner = CliRunner()
-    base = ["--rules", str(ROOT / "rules"), "--meta", str(CALLS_CSV), "--no-history"]
+    base = ["--rules", str(ROOT / "rules"), "--meta", str(CALLS_CSV), "--no-history", "--workers", "1"]
     ok = runner.invoke(app, ["score", str(REFERENCE), "--out", str(tmp_path / "ok"), *base])
     assert ok.exit_code == 0, ok.output
     assert "7 calls: 7 scored" in ok.output and (tmp_path / "ok" / "index.html").is_file()
@@ -228,7 +232,7 @@ def test_calls_csv_in_the_input_folder_is_used_by_default(tmp_path):
     src = tmp_path / "night-in"
     shutil.copytree(REFERENCE, src)
     shutil.copy(CALLS_CSV, src / "calls.csv")
-    summary = score_night([src], tmp_path / "out", rules=ROOT / "rules", report=False, cache_dir=tmp_path / "c")
+    summary = score_night([src], tmp_path / "out", rules=ROOT / "rules", report=False, cache_dir=tmp_path / "c", workers=1)
     assert summary.count("scored") == 7
     c006 = next(r for r in load_call_results(tmp_path / "out") if r.call_id == "C006")
     assert c006.transcript.agent_id == "A201" and c006.transcript.meta["direction"] == "inbound"

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("ray")
 
-from qc.batch import score_night  # noqa: E402
+from qc.run.night import score_night  # noqa: E402
 
 pytestmark = pytest.mark.ray
 

@@ -11,7 +11,7 @@ import pytest
 from qc.emotion import analyze_call
 from qc.emotion.dialogue import call_features, load_call_model, turns_of
 from qc.report.queue import build_queue, call_priority, rule_precision_estimate
-from qc.results import CallResult
+from qc.run.store import CallResult
 from qc.types import CallEmotion, Transcript, Utterance
 from scoring_cases import load_cases
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from qc.batch import plan_jobs
+from qc.run.plan import plan_jobs
 from qc.report.history import History, HistoryError
 from qc.report import write_reports
 from scoring_cases import load_cases

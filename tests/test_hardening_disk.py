@@ -26,10 +26,10 @@ def _enospc(*a, **k):
 
 
 def test_results_folder_full_is_one_line_naming_the_file(tmp_path, monkeypatch):
-    import qc.results
+    import qc.run.store
     from cli import app
 
-    real = qc.results.write_json_atomic
+    real = qc.run.store.write_json_atomic
     written = []
 
     def full_after_three(data, path):
@@ -38,7 +38,7 @@ def test_results_folder_full_is_one_line_naming_the_file(tmp_path, monkeypatch):
         written.append(path)
         real(data, path)
 
-    monkeypatch.setattr(qc.results, "write_json_atomic", full_after_three)
+    monkeypatch.setattr(qc.run.store, "write_json_atomic", full_after_three)
     res = CliRunner().invoke(app, ["score", str(REFERENCE), "--out", str(tmp_path / "out"), "--rules", str(ROOT / "rules"),
                                    "--workers", "1", "--no-history"])
     assert res.exit_code == 2, res.output
@@ -67,7 +67,7 @@ def test_failed_report_leaves_the_previous_one_intact(tmp_path, monkeypatch):
 
 def test_report_cli_on_an_unwritable_folder(tmp_path):
     from cli import app
-    from qc.results import save_call_result
+    from qc.run.store import save_call_result
 
     for r in load_cases():
         save_call_result(r, tmp_path / "night")
@@ -107,7 +107,7 @@ def test_finished_transcription_is_kept_when_the_cache_cannot_be_written(tmp_pat
     import wave
 
     from qc.asr import transcribe_call
-    from qc.cache import TranscriptCache
+    from qc.run.cache import TranscriptCache
     from qc.types import Transcript, Utterance
 
     wav = tmp_path / "c.wav"

@@ -113,12 +113,12 @@ def test_broken_files_listed_on_the_night_page_and_in_excel(tmp_path):
 def test_night_batch_passes_its_failures_to_the_report(tmp_path):
     from pathlib import Path
 
-    from qc.batch import score_night
+    from qc.run.night import score_night
 
     root = Path(__file__).resolve().parents[1]
     (tmp_path / "junk.wav").write_bytes(b"RIFF....WAVEjunk")
     summary = score_night([root / "samples" / "reference" / "C001.json", tmp_path / "junk.wav"], tmp_path / "out",
-                          rules=root / "rules", report_options={"db": None}, cache_dir=tmp_path / "c")
+                          rules=root / "rules", report_options={"db": None}, cache_dir=tmp_path / "c", workers=1)
     assert summary.count("failed") == 1
     assert "junk.wav" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
 

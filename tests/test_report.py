@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qc.report import write_reports
-from qc.results import save_call_result
+from qc.run.store import save_call_result
 from scoring_cases import GOLDEN, load_cases
 
 REGEN = os.environ.get("QC_REGEN_GOLDEN") == "1"  # QC_REGEN_GOLDEN=1 pytest tests/test_report.py rewrites the goldens

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from qc.report import write_reports
 from qc.report.history import History
-from qc.results import load_call_results
+from qc.run.store import load_call_results
 from qc.scoring import default_scorecard_path, load_scorecard
 from qc.serve.review import reviewed_score
 from qc.serve.store import ReviewStore

@@ -96,13 +96,13 @@ def test_expected_codes_exist_in_the_shipped_rules():
 
 @pytest.fixture(scope="module")
 def reference_night(tmp_path_factory):
-    from qc.batch import score_night
+    from qc.run.night import score_night
 
     out = tmp_path_factory.mktemp("reference-night")
     summary = score_night([SAMPLES / "reference"], out, meta=SAMPLES / "calls.csv", rules=ROOT / "rules",
-                          report=False, cache_dir=out / "cache")
+                          report=False, cache_dir=out / "cache", workers=1)
     assert summary.exit_code == 0, summary.lines()
-    from qc.results import load_call_results
+    from qc.run.store import load_call_results
 
     return {r.call_id: r for r in load_call_results(out)}
 

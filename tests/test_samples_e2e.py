@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qc.normalize import pinyin
-from qc.results import load_call_results
+from qc.run.store import load_call_results
 from qc.rules import load_rules
 from test_samples import EXPECTED, check_expected
 

@@ -7,7 +7,7 @@ import pytest
 from qc.report.history import History, HistoryError
 from qc.report.queue import build_queue
 from qc.report.redact import find_numbers, redact_text
-from qc.results import load_call_results, save_call_result
+from qc.run.store import load_call_results, save_call_result
 from qc.scoring import ScorecardError, load_scorecard, parse_scorecard, score_call
 from qc.types import CallInspection, Evidence, Finding
 from scoring_cases import GOLDEN, load_cases
@@ -209,7 +209,7 @@ def test_shipped_scorecards_match_the_json_schema():
 def test_each_emotion_reason_quotes_its_own_speaker():
     from qc.emotion import analyze_call
     from qc.report.queue import call_priority
-    from qc.results import CallResult
+    from qc.run.store import CallResult
     from qc.types import Transcript, Utterance
 
     t = Transcript("T", [

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from qc.cache import cache_dir
+from qc.run.cache import cache_dir
 
 __all__ = [
     "DEFAULT_MODEL_NAME",

@@ -22,7 +22,7 @@ import numpy as np
 from qc.asr.guard import RawSegment
 from qc.asr.models import resolve_model
 from qc.asr.transcriber import Transcriber
-from qc.cache import cache_dir
+from qc.run.cache import cache_dir
 from qc.types import Word
 
 __all__ = ["OpenAIWhisperTranscriber", "openai_checkpoint"]

@@ -18,7 +18,7 @@ from qc.asr.guard import GuardOptions, RawSegment, check_segment, is_repetitive,
 from qc.normalize import to_simplified
 from qc.asr.roles import assign_mono_roles, voice_features
 from qc.asr.stream import pack, speech_chunks, unpack
-from qc.cache import cache_key
+from qc.run.cache import cache_key
 from qc.ingest import DecodedAudio
 from qc.types import AsrInfo, Transcript, Utterance, Word
 

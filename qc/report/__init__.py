@@ -57,7 +57,7 @@ from qc.report.queue import (
 )
 from qc.report.redact import redact_card, redact_result, redact_text
 from qc.report.tables import night_tables, pareto_rows, score_basis, team_rows, write_exports
-from qc.results import CallResult
+from qc.run.store import CallResult
 from qc.types import AgentScorecard, CallScore, to_dict
 
 __all__ = [
@@ -216,7 +216,7 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
     """Write the night report, call and agent pages, exports and (with ``db``) history.
 
     Args:
-        results: the night's call results (e.g. from :func:`qc.results.load_call_results`).
+        results: the night's call results (e.g. from :func:`qc.run.store.load_call_results`).
         out_dir: folder to write into (created).
         options: a :class:`ReportOptions`; keyword arguments override its fields.
 

@@ -6,7 +6,7 @@ import dataclasses
 from collections import Counter, defaultdict
 from typing import Any, Callable
 
-from qc.results import CallResult
+from qc.run.store import CallResult
 from qc.types import AgentScorecard, CallScore
 
 __all__ = ["build_agent_cards", "team_of_call"]

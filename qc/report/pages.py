@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from qc.emotion.summary import mood_label, outcome_text
-from qc.report import charts
+import qc.report.charts as charts
 from qc.report.exports import write_text_atomic
 from qc.report.names import (
     COMPLAINT_TYPE_NAMES,
@@ -23,7 +23,7 @@ from qc.report.names import (
     STATUS_NAMES,
     TRAJECTORY_NAMES,
 )
-from qc.results import CallResult
+from qc.run.store import CallResult
 from qc.types import AgentScorecard
 
 __all__ = ["page_name", "report_env", "write_agent_pages", "write_call_pages", "write_index"]

@@ -25,7 +25,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from qc.results import CallResult
+    from qc.run.store import CallResult
     from qc.types import AgentScorecard, Evidence
 
 __all__ = [

@@ -25,7 +25,7 @@ from qc.report.exports import (
 from qc.report.history import ReviewedScore
 from qc.report.names import RISK_NAMES, ROLE_NAMES, SEVERITY_NAMES, STATUS_NAMES, VERDICT_NAMES
 from qc.report.queue import QueueEntry
-from qc.results import CallResult
+from qc.run.store import CallResult
 from qc.types import AgentScorecard
 
 __all__ = ["NightTables", "night_tables", "write_exports", "pareto_rows", "team_rows", "score_basis", "risk_kinds"]

@@ -13,6 +13,7 @@ from qc.rules.engine import REVIEW_BELOW, inspect
 from qc.rules.loader import RuleFileError, check_rules, load_rules, rule_files
 from qc.rules.model import CATEGORIES, POLARITIES, SEVERITIES, Rule, RuleSet, RuleTest
 from qc.rules.registry import Cond, all_conditions, condition
+from qc.rules import conditions  # noqa: E402,F401,I001  (registers the built-in condition types)
 from qc.rules.testing import CaseResult, run_case, run_rule_tests
 
 __all__ = [

@@ -82,24 +82,14 @@ def condition(
 
 
 def get_condition(name: str) -> ConditionType:
-    """The registered condition type ``name`` (importing the built-in ones on first use)."""
-    _load_builtin()
+    """The registered condition type ``name`` (the built-in ones register when :mod:`qc.rules` is
+    imported, which importing this module does first; this module never imports them, so the
+    dependency points one way: conditions -> registry)."""
     return REGISTRY[name]
-
-
-_loaded = False
-
-
-def _load_builtin() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        from qc.rules import conditions  # noqa: F401  (registers the built-in types)
 
 
 def all_conditions() -> dict[str, ConditionType]:
     """Every registered condition type, built-in ones included."""
-    _load_builtin()
     return dict(REGISTRY)
 
 

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from qc.cache import cache_dir
+from qc.run.cache import cache_dir
 from qc.report import (
     COMPLAINT_TYPE_NAMES,
     RISK_NAMES,
@@ -36,7 +36,7 @@ from qc.report import (
     STATUS_NAMES,
     redact_result,
 )
-from qc.results import CallResult
+from qc.run.store import CallResult
 from qc.scoring import Scorecard, default_scorecard_path, load_scorecard
 from qc.serve.auth import check_csrf, csrf_token, load_secret, new_session_id, sign, unsign
 from qc.serve.nights import Night, load_nights

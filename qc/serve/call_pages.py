@@ -8,7 +8,7 @@ import mimetypes
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 
-from qc.results import CallResult
+from qc.run.store import CallResult
 from qc.serve.app import PAGE_SIZE, Forbidden, Workbench
 from qc.serve.audio_mask import masked_copy, masked_spans
 from qc.serve.nights import AudioRefused, Night

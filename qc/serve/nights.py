@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from qc.report.redact import redact_text
-from qc.results import CallResult, ResultsError, load_call_results, result_path
+from qc.run.store import CallResult, ResultsError, load_call_results, result_path
 
 __all__ = ["Night", "CallRow", "NightError", "AudioRefused", "load_nights"]
 

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from qc.results import CallResult
+from qc.run.store import CallResult
 from qc.scoring import Scorecard, score_call
 from qc.types import CallScore, Evidence, Finding
 

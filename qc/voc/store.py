@@ -1,6 +1,6 @@
 """VOC tables in the history database: each night's tagged calls, emerging topics, and the closed loop.
 
-The tables live in the same SQLite file as :mod:`qc.history` (``--db``) but are created and written
+The tables live in the same SQLite file as :mod:`qc.report.history` (``--db``) but are created and written
 only here, all named ``voc_*``. :meth:`VocStore.record_night` replaces what was stored for that
 night (a re-run never double counts). Loop items (``voc_item``) are never replaced by a re-run:
 each is a spike or tag issue assigned to its department with a status (待办 / 已采纳 / 完结 /

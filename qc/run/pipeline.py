@@ -15,77 +15,16 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qc.defaults import rules_path
+from qc.run.plan import CallJob, CallOutcome
 
-__all__ = ["CallJob", "CallOutcome", "PipelineConfig", "CallPipeline", "config_fingerprint", "job_fingerprint"]
+__all__ = ["PipelineConfig", "CallPipeline", "config_fingerprint", "job_fingerprint"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class CallJob:
-    """One call to process: a recording (``kind="audio"``) or a transcript JSON (``kind="transcript"``)."""
-
-    call_id: str
-    source: str
-    kind: str = "audio"
-    agent_id: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class CallOutcome:
-    """What happened to one call.
-
-    ``status`` is "scored" or "failed" (the driver adds "resumed" for calls finished by an earlier
-    run). ``result`` is the :class:`qc.results.CallResult` as a dict (JSON-ready) when scored.
-    ``asr_seconds`` is the time spent recognising speech (0 on a cache hit); ``seconds`` the
-    whole call.
-    """
-
-    call_id: str
-    source: str
-    kind: str
-    status: str
-    error: str | None = None
-    result: dict[str, Any] | None = None
-    audio_seconds: float = 0.0
-    asr_seconds: float = 0.0
-    seconds: float = 0.0
-    from_cache: bool = False
-    skipped_checks: dict[str, str] = field(default_factory=dict)
-    asr_dropped: int = 0  # recognised segments the hallucination guard removed (listed on the call page)
-    relisten_seconds: float = 0.0  # ASR time spent re-listening before deductions
-
-    def to_row(self) -> dict[str, Any]:
-        """A flat, Arrow-friendly dict (the result travels as JSON text)."""
-        row = asdict(self)
-        row["result"] = json.dumps(self.result, ensure_ascii=False) if self.result is not None else ""
-        row["skipped_checks"] = json.dumps(self.skipped_checks, ensure_ascii=False)
-        row["error"] = self.error or ""
-        return row
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> CallOutcome:
-        return cls(
-            call_id=str(row["call_id"]),
-            source=str(row["source"]),
-            kind=str(row["kind"]),
-            status=str(row["status"]),
-            error=str(row["error"]) or None,
-            result=json.loads(row["result"]) if row["result"] else None,
-            audio_seconds=float(row["audio_seconds"]),
-            asr_seconds=float(row["asr_seconds"]),
-            seconds=float(row["seconds"]),
-            from_cache=bool(row["from_cache"]),
-            skipped_checks=json.loads(row["skipped_checks"]) if row["skipped_checks"] else {},
-            asr_dropped=int(row.get("asr_dropped") or 0),
-            relisten_seconds=float(row.get("relisten_seconds") or 0.0),
-        )
 
 
 @dataclass
@@ -186,7 +125,7 @@ class CallPipeline:
                 # OpenMP's thread count changes CTranslate2's float reduction order, hence the words
                 # Whisper picks. Only libraries loaded after this line see it (numpy's BLAS, used
                 # for the mel features, is loaded long before): worker processes get it from their
-                # first instruction instead (qc.batch._omp_threads; Ray sets it for its actors).
+                # first instruction instead (qc.run.local._omp_threads; Ray sets it for its actors).
                 os.environ["OMP_NUM_THREADS"] = str(c.cpu_threads)
             options = dict(c.asr_options)
             if c.backend in ("faster-whisper", "faster_whisper", "ct2"):
@@ -212,7 +151,7 @@ class CallPipeline:
     @property
     def cache(self):
         if self._cache is None:
-            from qc.cache import TranscriptCache
+            from qc.run.cache import TranscriptCache
 
             self._cache = TranscriptCache(Path(self.config.cache_dir) / "transcripts" if self.config.cache_dir else None)
         return self._cache
@@ -229,7 +168,7 @@ class CallPipeline:
             result = self.score(transcript, audio)
             outcome.asr_dropped = len(result.transcript.meta.get("asr_dropped") or [])
             outcome.relisten_seconds = round(sum(n.get("seconds", 0.0) for n in result.transcript.meta.get("asr_relistened") or []), 4)
-            outcome.result = result.to_dict()
+            outcome.result = result
             outcome.status = "scored"
             if transcript.duration:
                 outcome.audio_seconds = float(transcript.duration) if job.kind == "audio" else 0.0
@@ -246,14 +185,14 @@ class CallPipeline:
         return outcome
 
     def score(self, transcript, audio=None):
-        """Emotion -> rules -> scoring for one transcript; returns a :class:`qc.results.CallResult`.
+        """Emotion -> rules -> scoring for one transcript; returns a :class:`qc.run.store.CallResult`.
 
         With the audio at hand, a required rule about to deduct is first re-checked by listening
         to its window again (:meth:`relisten`); a channel that lost speech to the hallucination
         guard makes that role's required-rule deductions needs_review.
         """
         from qc.emotion import analyze_call
-        from qc.results import CallResult
+        from qc.types import CallResult
         from qc.rules import inspect
         from qc.scoring import score_call
 

@@ -11,52 +11,19 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from qc.transcript import write_json_atomic
-from qc.types import CallEmotion, CallInspection, CallScore, Transcript, to_dict
+from qc.types import CallResult, to_dict
 
-__all__ = ["CallResult", "ResultsError", "RESULTS_VERSION", "result_path", "save_call_result", "load_call_results", "iter_call_results"]
+__all__ = ["CallResult", "ResultsError", "RESULTS_VERSION", "result_path", "result_dict", "save_call_result", "load_call_results", "iter_call_results"]
 
 RESULTS_VERSION = 1
 
 
 class ResultsError(ValueError):
     """A results folder or file that cannot be read; the message names the file."""
-
-
-@dataclass
-class CallResult:
-    """Everything the pipeline knows about one call."""
-
-    transcript: Transcript
-    inspection: CallInspection
-    emotion: CallEmotion | None
-    score: CallScore
-
-    @property
-    def call_id(self) -> str:
-        return self.transcript.call_id
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema_version": RESULTS_VERSION,
-            "transcript": to_dict(self.transcript),
-            "inspection": to_dict(self.inspection),
-            "emotion": to_dict(self.emotion) if self.emotion is not None else None,
-            "score": to_dict(self.score),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> CallResult:
-        return cls(
-            transcript=Transcript.from_dict(d["transcript"]),
-            inspection=CallInspection.from_dict(d["inspection"]),
-            emotion=CallEmotion.from_dict(d["emotion"]) if d.get("emotion") else None,
-            score=CallScore.from_dict(d["score"]),
-        )
 
 
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
@@ -72,8 +39,13 @@ def save_call_result(result: CallResult, out_dir: str | Path) -> Path:
     """Write one call's result atomically and return its path."""
     path = result_path(out_dir, result.call_id)
     _private_folder(path.parent)
-    write_json_atomic(result.to_dict(), path)  # a temp file made by mkstemp: owner-only (0600)
+    write_json_atomic(result_dict(result), path)  # a temp file made by mkstemp: owner-only (0600)
     return path
+
+
+def result_dict(result: CallResult) -> dict[str, Any]:
+    """The saved form of a call's result: ``schema_version`` then the four records."""
+    return {"schema_version": RESULTS_VERSION, **to_dict(result)}
 
 
 def _private_folder(folder: Path) -> None:

@@ -1,6 +1,6 @@
 """The Ray engine: the same per-call stages as a Ray Data pipeline with an actor pool.
 
-Each actor builds one :class:`qc.pipeline.CallPipeline` (one Whisper model) and scores calls one
+Each actor builds one :class:`qc.run.pipeline.CallPipeline` (one Whisper model) and scores calls one
 at a time; the driver streams the outcomes back and writes each result as it arrives, exactly as
 the local engine does, so the outputs are identical. Actors ask for a GPU when the cluster has
 them (and Whisper then runs on CUDA); otherwise each gets the same thread budget as a local
@@ -14,9 +14,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import pickle
 from typing import Any, Callable, Sequence
 
-from qc.pipeline import CallJob, CallOutcome, CallPipeline, PipelineConfig
+from qc.run.pipeline import CallPipeline, PipelineConfig
+from qc.run.plan import CallJob, CallOutcome, UsageError, available_cpus
 
 __all__ = ["run_ray"]
 
@@ -30,7 +32,7 @@ class _CallActor:
         self.pipeline = CallPipeline(config)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
-        rows: list[dict[str, Any]] = []
+        outcomes: list[bytes] = []
         for i in range(len(batch["call_id"])):
             job = CallJob(
                 call_id=str(batch["call_id"][i]),
@@ -39,16 +41,15 @@ class _CallActor:
                 agent_id=str(batch["agent_id"][i]) or None,
                 meta=json.loads(str(batch["meta"][i])),
             )
-            rows.append(self.pipeline.run(job).to_row())
-        return {key: [r[key] for r in rows] for key in rows[0]} if rows else {}
+            # the typed outcome travels pickled, as it does from a local worker process
+            outcomes.append(pickle.dumps(self.pipeline.run(job), protocol=pickle.HIGHEST_PROTOCOL))
+        return {"outcome": outcomes}
 
 
 def _import_ray():
     try:
         import ray
     except ImportError:
-        from qc.batch import UsageError
-
         raise UsageError("the Ray engine needs Ray: pip install 'qc[ray]' (or pip install 'ray[data]>=2.9')") from None
     return ray
 
@@ -65,8 +66,6 @@ def run_ray(
     Input paths must be readable from every Ray node (a shared file system on a cluster).
     """
     ray = _import_ray()
-    from qc.batch import available_cpus
-
     if not ray.is_initialized():
         init: dict[str, Any] = {"ignore_reinit_error": True, "log_to_driver": True,
                                 "logging_level": logging.WARNING}
@@ -106,4 +105,5 @@ def run_ray(
         num_gpus=1 if gpus else 0,
     )
     for row in ds.iter_rows():
-        on_outcome(CallOutcome.from_row(row))
+        outcome: CallOutcome = pickle.loads(row["outcome"])
+        on_outcome(outcome)
