@@ -32,6 +32,7 @@ PRIORITIES = ("紧急危机", "高度紧急", "重要非紧急", "一般")
 
 _DISMISS = ("不会", "不用", "没必要", "不打算", "没打算", "不想")
 _FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
+_QUOTED = re.compile(r"//\s*[@＠][^:：\s]*(客服|官方|官微)[^:：\s]*[:：]")
 _HANDLE = re.compile(r"[@＠]([^\s@＠:：,，.。!！?？;；、()（）\[\]【】#\"“”'‘’<>《》/|]+)")
 
 
@@ -76,7 +77,11 @@ def _tables():
     for key, (kind, cue) in by_sound.items():
         unless.setdefault(cue, tuple(u for u in unless_kind[kind] if normalize_text(cue) in u))
     handles = [(kind, tuple(w.lower() for w in lexicon.RISK_HANDLES[kind])) for kind in ("regulator", "media")]
-    return by_norm, text_rx, by_sound, sound_rx, unless, handles
+    names_only = {kind: frozenset(lexicon.RISK_NAMES_ONLY.get(kind, ())) for kind in RISK_KINDS}
+    context = {kind: tuple(filter(None, map(normalize_text, lexicon.RISK_CONTEXT.get(kind, ())))) for kind in RISK_KINDS}
+    context["media"] = lexicon.RISK_CONTEXT["media"]  # read on the raw line: question marks count
+    not_after = {kind: tuple(filter(None, map(normalize_text, lexicon.RISK_NOT_AFTER.get(kind, ())))) for kind in RISK_KINDS}
+    return by_norm, text_rx, by_sound, sound_rx, unless, handles, names_only, context, not_after
 
 
 class _Syllables(dict):
@@ -125,6 +130,30 @@ def _dismissed(norm: str, s: int) -> bool:
     return any(d in before for d in _DISMISS)
 
 
+def _near(norm: str, s: int, e: int, words: tuple[str, ...], after: bool = True) -> bool:
+    w = lexicon.RISK_CONTEXT_WINDOW if after else lexicon.RISK_NOT_AFTER_WINDOW
+    before, behind = norm[max(0, s - w):s], norm[e:e + w] if after else ""
+    return any(x in before or x in behind for x in words)
+
+
+def _complains(text: str, outside: list[tuple[int, int]]) -> bool:
+    """A complaint cue in ``text`` that is not inside one of the ``outside`` spans (the risk cue
+    itself, tagged accounts: 「@315在线投诉」 is a name, not a complaint)."""
+    if any(not any(a <= s and e <= b for a, b in outside) for _c, (s, e) in complaint_cues(text)):
+        return True
+    words = _tables()[7]["media"]
+    for a, b in sorted(outside, reverse=True):
+        text = text[:a] + " " + text[b:]
+    return any(w in text for w in words)
+
+
+def _quoted_from(text: str) -> int:
+    """Where a reposted reply of a service account starts (Weibo's 「//@某某客服:…」): the
+    company's own words quoted back are not the customer's report."""
+    m = _QUOTED.search(text)
+    return m.start() if m else len(text)
+
+
 @lru_cache(maxsize=16384)
 def risk_cues(text: str) -> tuple[RiskCue, ...]:
     """Every risk cue in one line of text, in order (cached per text: short lines recur).
@@ -132,7 +161,7 @@ def risk_cues(text: str) -> tuple[RiskCue, ...]:
     Exact phrases first; a sound-alike only where no exact cue covers those characters and the
     span sits on jieba word boundaries without being a dictionary word of its own.
     """
-    by_norm, text_rx, by_sound, sound_rx, unless, handles = _tables()
+    by_norm, text_rx, by_sound, sound_rx, unless, handles, names_only, context, not_after = _tables()
     nt = normalize(text)
     norm = nt.text
     found: list[RiskCue] = []
@@ -141,6 +170,14 @@ def risk_cues(text: str) -> tuple[RiskCue, ...]:
     def keep(kind: str, cue: str, s: int, e: int, how: str) -> None:
         if any(taken[s:e]) or (unless[cue] and _inside(norm, s, e, unless[cue])) or _dismissed(norm, s):
             return
+        if not_after[kind] and _near(norm, s, e, not_after[kind], after=False):
+            return
+        if cue in names_only[kind]:
+            if kind == "media":
+                if not _complains(text, [nt.original_span(s, e), *(m.span() for m in _HANDLE.finditer(text))]):
+                    return
+            elif not _near(norm, s, e, context[kind]):
+                return
         for k in range(s, e):
             taken[k] = True
         found.append(RiskCue(kind, cue, nt.original_span(s, e), how))
@@ -175,14 +212,23 @@ def risk_cues(text: str) -> tuple[RiskCue, ...]:
                 continue  # a correctly written word that merely sounds like the cue (重度 ~ 中毒)
             keep(kind, cue, s, e, "sound")
     accounts = []
+    tags = [m.span() for m in _HANDLE.finditer(text)]
+    media_context: bool | None = None
     for m in _HANDLE.finditer(text):
         name = to_simplified(m.group(1)).lower()
         for kind, words in handles:
             if any(w in name for w in words) and not any(u in name for u in lexicon.RISK_UNLESS_IN.get(kind, ())):
+                if kind == "media":
+                    if media_context is None:
+                        media_context = _complains(text, tags)
+                    if not media_context:
+                        break
                 accounts.append(RiskCue(kind, m.group(1), m.span(), "account"))
                 break
     if accounts:  # a cue inside a tagged account's name is that account
         found = [c for c in found if not any(a.span[0] <= c.span[0] and c.span[1] <= a.span[1] for a in accounts)]
+    quoted = _quoted_from(text)
+    found = [c for c in found if c.span[0] < quoted]  # (tags at the end are the poster's own)
     return tuple(sorted(found + accounts, key=lambda c: c.span))
 
 
