@@ -68,7 +68,12 @@ def _tables():
     for n, (kind, cue) in by_norm.items():
         if cue in lexicon.RISK_SOUND:
             by_sound.setdefault(" " + " ".join(pinyin(n)) + " ", (kind, cue))
-    sound_rx = re.compile("(?=(" + "|".join(re.escape(k[:-1]) for k in sorted(by_sound, key=len, reverse=True)) + " ))")
+    # sound-alike candidates by their first two syllables, longest first: a line is checked only
+    # where two consecutive syllables start some cue (no regex over every line's pinyin)
+    sound_rx: dict[tuple[str, str], list[tuple[tuple[str, ...], str, str]]] = {}
+    for key, (kind, cue) in sorted(by_sound.items(), key=lambda kv: -len(kv[0])):
+        syl = tuple(key.split())
+        sound_rx.setdefault(syl[:2], []).append((syl, kind, cue))
     unless_kind = {kind: tuple(normalize_text(p) for p in lexicon.RISK_UNLESS_IN.get(kind, ())) for kind in RISK_KINDS}
     # per cue, only the longer phrases that contain it (almost always none: no search at all)
     unless: dict[str, tuple[str, ...]] = {}
@@ -185,23 +190,19 @@ def risk_cues(text: str) -> tuple[RiskCue, ...]:
     for m in text_rx.finditer(norm):
         kind, cue = by_norm[m.group(0)]
         keep(kind, cue, m.start(), m.end(), "text")
-    if by_sound and any("\u4e00" <= ch <= "\u9fff" for ch in norm):
+    if sound_rx and any("\u4e00" <= ch <= "\u9fff" for ch in norm):
         table = _SYLLABLE
         syl = [table[ch] for ch in norm]
-        line = " " + " ".join(syl) + " "
-        starts: dict[int, int] = {}
-        if sound_rx.search(line):  # rare: only then map line offsets back to characters
-            pos = 0
-            for i, x in enumerate(syl):
-                starts[pos] = i
-                pos += len(x) + 1
-        for m in (sound_rx.finditer(line) if starts else ()):
-            key = m.group(1) + " "
-            s = starts.get(m.start())
-            if s is None or key not in by_sound:
+        for s in range(len(syl) - 1):
+            cands = sound_rx.get((syl[s], syl[s + 1]))
+            if not cands:
                 continue
-            kind, cue = by_sound[key]
-            e = s + key.count(" ") - 1
+            for sy, kind, cue in cands:
+                e = s + len(sy)
+                if tuple(syl[s:e]) == sy:
+                    break
+            else:
+                continue
             if any(taken[s:e]):
                 continue
             bounds, tokens = _word_bounds(norm)
