@@ -99,8 +99,9 @@ INTENSIFIERS: tuple[str, ...] = (
 
 QUESTION_MARKERS: tuple[str, ...] = ("吗", "呢", "么", "请问", "是否", "是不是", "能不能", "可不可以", "有没有", "多少", "什么时候", "哪")
 
-# Risk flags. One definition serves both the emotion stage (CallEmotion.risks) and the rules
-# (rules/risk.yaml: `type: risk_cue, kind: ...`). For each kind:
+# Risk cues. One table for the one risk detector, the rules (rules/risk.yaml: `type: risk_cue,
+# kind: ...`), whose findings are the call's risk flags; the emotion stage's complaint grade reads
+# it too. For each kind:
 #   RISK_CUES        phrases said in the text (matched on normalised text: simplified, no punctuation,
 #                    Chinese numerals as digits; digit cues never match inside a longer number);
 #   RISK_HANDLES     words that make an @account (a tagged Weibo/Douyin account) one of this kind;

@@ -1,8 +1,9 @@
-"""Escalation risk flags and complaint analysis (type and priority), each with evidence.
+"""Risk cues and complaint analysis (type and priority), each with evidence.
 
-Risk cues come from one table (:data:`qc.emotion.lexicon.RISK_CUES` and friends) that the emotion
-stage and the rules (``rules/risk.yaml``, condition ``risk_cue``) both read, through
-:func:`risk_cues`:
+Risk cues come from one table (:data:`qc.emotion.lexicon.RISK_CUES` and friends), read through
+:func:`risk_cues`. The rules (``rules/risk.yaml``, condition ``risk_cue``) are the one risk
+detector: their RISK01-05 findings are the call's risk flags, which the queue and the reports
+read. The complaint grade here asks the same function which kinds the customer raised:
 
 1. exact phrases on the normalised text (digit cues such as 12345 never inside a longer number);
 2. tagged accounts (``@人民日报``, ``@12315消费者维权``) classified by their name;
@@ -25,7 +26,7 @@ from qc.emotion import lexicon
 from qc.normalize import normalize, normalize_text, pinyin, to_simplified
 from qc.types import Complaint, Evidence, RiskFlag, Transcript
 
-__all__ = ["RISK_KINDS", "PRIORITIES", "RiskCue", "risk_cues", "complaint_cues", "complaint_matcher", "find_risks", "classify_complaint"]
+__all__ = ["RISK_KINDS", "PRIORITIES", "RiskCue", "risk_cues", "complaint_cues", "complaint_matcher", "classify_complaint"]
 
 RISK_KINDS = ("media", "regulator", "lawyer", "privacy", "safety")
 PRIORITIES = ("紧急危机", "高度紧急", "重要非紧急", "一般")
@@ -268,9 +269,8 @@ def _evidence(transcript: Transcript, i: int, span: tuple[int, int] | None = Non
     return Evidence(utterance=i, role=u.role, start=u.start, end=u.end, text=u.text, span=span)
 
 
-def find_risks(transcript: Transcript) -> list[RiskFlag]:
-    """Risk flags (media, regulator, lawyer, privacy, safety) raised by the customer's lines:
-    one per line and kind, quoting the first cue of that kind (see :func:`risk_cues`)."""
+def _customer_risks(transcript: Transcript) -> list[RiskFlag]:
+    # the kinds the customer's lines raise, one per line and kind (what RISK01-05 find), for the grade
     flags: list[RiskFlag] = []
     for i, u in enumerate(transcript.utterances):
         if u.role == "agent":
@@ -284,8 +284,7 @@ def find_risks(transcript: Transcript) -> list[RiskFlag]:
     return flags
 
 
-def classify_complaint(transcript: Transcript, negativity: list[float], risks: list[RiskFlag],
-                       customer_peak: float) -> Complaint | None:
+def classify_complaint(transcript: Transcript, negativity: list[float], customer_peak: float) -> Complaint | None:
     """Type and priority of the customer's complaint, or ``None`` when the call holds none.
 
     A call holds a complaint when a customer line has a complaint cue (:func:`complaint_cues`, the
@@ -294,6 +293,7 @@ def classify_complaint(transcript: Transcript, negativity: list[float], risks: l
     cue words weigh most in the customer's lines (each hit weighted by that line's negativity);
     service when no category cue appears.
     """
+    risks = _customer_risks(transcript)
     customer = [i for i, u in enumerate(transcript.utterances) if u.role != "agent"]
     complained = [i for i in customer if complaint_cues(transcript.utterances[i].text)]
     if not complained and not risks:

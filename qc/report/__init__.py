@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from qc.history import FCR_TARGET, Contact, History, RulePrecision, contact_of, find_repeats, first_contact_resolution
-from qc.emotion.summary import mood_label, outcome_text
+from qc.emotion.summary import mood_label, outcome_text, risk_names
 from qc.queue import COMPLAINT_POINTS, COMPLAINT_TYPE_NAMES, PRIORITY_POINTS, RISK_NAMES, QueueEntry, build_queue, rule_precision_estimate
 from qc.redact import redact_text
 from qc.report import charts
@@ -339,8 +339,8 @@ def write_reports(results: list[CallResult], out_dir: str | Path, options: Repor
         call_rows.append([
             r.call_id, r.transcript.agent_id or "", team_of(r), s.score, "是" if s.passed else "否",
             "是" if s.fatal else "否", s.pending_review, sum(1 for f in r.inspection.findings if f.kind == "violation"),
-            round(e.customer_peak, 2) if e else "", mood_label(e) if e else "",
-            e.complaint.priority if e and e.complaint else "", "、".join(RISK_NAMES.get(k, k) for k in sorted({x.kind for x in e.risks})) if e else "",
+            round(e.customer_peak, 2) if e else "", mood_label(e, r.inspection.findings) if e else "",
+            e.complaint.priority if e and e.complaint else "", "、".join(risk_names(r.inspection.findings, e)),
             rep.call_id if rep else "", q.priority if q and not q.calibration else 0,
             "" if e is None or e.dissatisfied is None else round(e.dissatisfied, 2),
             "" if e is None or e.unresolved is None else round(e.unresolved, 2),
