@@ -237,7 +237,8 @@ def emotion_score(
     as_json: bool = typer.Option(False, "--json", help="Print one CallEmotion JSON object per line instead of the summary."),
     no_redact: bool = typer.Option(False, "--no-redact", help="Show ID-card, phone, bank-card numbers and addresses unmasked."),
 ) -> None:
-    """Print each call's emotion summary: negativity, trajectory, volatility, complaint, risks, drivers."""
+    """Print each call's emotion summary: negativity, trajectory, volatility, complaint, drivers
+    (risk flags are the rules' RISK01-05: `qc inspect` or `qc score`)."""
     import json
 
     from qc.emotion import analyze_call, summary_lines

@@ -9,9 +9,8 @@ the dataset, channel chat). A dialogue is flagged for a kind when any customer l
    a loose search, read and labelled by hand (bench/labels/README.md). The labels are split by a
    hash of the dialogue id into a *tune* part (looked at while writing the cue table) and a
    *held-out* part (not looked at); the default reports the held-out part. A flag on a dialogue
-   outside the labelled candidates counts as a false flag. The emotion stage
-   (``CallEmotion.risks``) and the rules (RISK01-05) are both run; they read one cue table and
-   must agree.
+   outside the labelled candidates counts as a false flag. The rules RISK01-05 are the one
+   risk detector (the emotion stage raises no flags of its own).
 2. The same flags on the shared 200 evaluation dialogues: how many per kind, and precision /
    recall against the older RISK01-03 labels of bench/labels/dialogues_rules.csv (43 of the 200).
 3. Complaints on ``bench/labels/complaint_train.csv`` (100 random training dialogues, hand
@@ -73,7 +72,6 @@ def main() -> int:
         print(f"{data / TRAIN}: not found; give --data (the shared dialogues_zh folder)", file=sys.stderr)
         return 2
 
-    from qc.emotion.risk import find_risks
     from qc.rules import inspect, load_rules
 
     rules = load_rules(ROOT / "rules").only(*RULE_OF.values())
@@ -87,26 +85,22 @@ def main() -> int:
     in_part = {i for i in train if args.part == "all" or parts.get(i, _part(i)) == args.part}
 
     t0 = time.perf_counter()
-    emo: dict[str, set[str]] = defaultdict(set)
-    rule: dict[str, set[str]] = defaultdict(set)
+    emo: dict[str, set[str]] = defaultdict(set)  # flagged dialogues per kind (RISK01-05)
     evidence: dict[tuple[str, str], str] = {}
+    kind_of = {c: k for k, c in RULE_OF.items()}
     for i in sorted(in_part):
-        t = train[i]
-        for r in find_risks(t):
-            emo[r.kind].add(i)
-            evidence.setdefault((i, r.kind), r.evidence.text[slice(*r.evidence.span)] if r.evidence.span else "")
-        for f in inspect(t, rules).findings:
-            rule[next(k for k, c in RULE_OF.items() if c == f.rule)].add(i)
+        for f in inspect(train[i], rules).findings:
+            emo[kind_of[f.rule]].add(i)
+            evidence.setdefault((i, kind_of[f.rule]), f.evidence[0].text[slice(*f.evidence[0].span)] if f.evidence and f.evidence[0].span else "")
     dt = time.perf_counter() - t0
     print(f"risk flags on {TRAIN}, {args.part} part: {len(in_part)} dialogues "
-          f"({dt / max(1, len(in_part)) * 1000:.1f} ms per dialogue, emotion stage + rules)")
-    print(f"{'kind':10} {'pos':>4} {'neg':>4}  {'P':>5} {'R':>5}  tp fp fn   rules==emotion")
+          f"({dt / max(1, len(in_part)) * 1000:.1f} ms per dialogue, rules RISK01-05)")
+    print(f"{'kind':10} {'pos':>4} {'neg':>4}  {'P':>5} {'R':>5}  tp fp fn")
     for k in KINDS:
         gold = {i for i, v in labels[k].items() if v and i in in_part}
         neg = sum(1 for i, v in labels[k].items() if not v and i in in_part)
         p, r, tp, fp, fn = prf(emo[k], gold, in_part)
-        same = "yes" if emo[k] == rule[k] else f"NO ({len(emo[k] ^ rule[k])} differ)"
-        print(f"{k:10} {len(gold):4d} {neg:4d}  {p:5.2f} {r:5.2f}  {tp:2d} {fp:2d} {fn:2d}   {same}")
+        print(f"{k:10} {len(gold):4d} {neg:4d}  {p:5.2f} {r:5.2f}  {tp:2d} {fp:2d} {fn:2d}")
         if args.show:
             for i in sorted(emo[k] - gold):
                 print(f"    false  {i} {k}: {evidence.get((i, k), '')!r}{'' if i in labels[k] else ' (not a candidate)'}")
@@ -120,8 +114,8 @@ def main() -> int:
         ev = load(ev_path)
         flagged: dict[str, set[str]] = defaultdict(set)
         for i, t in ev.items():
-            for r in find_risks(t):
-                flagged[r.kind].add(i)
+            for f in inspect(t, rules).findings:
+                flagged[kind_of[f.rule]].add(i)
         print(f"\nshared {EVAL}: {len(ev)} dialogues; flagged " + ", ".join(f"{k} {len(flagged[k])}" for k in KINDS))
         old = ROOT / "bench" / "labels" / "dialogues_rules.csv"
         gold200: dict[str, set[str]] = defaultdict(set)

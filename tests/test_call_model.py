@@ -155,3 +155,19 @@ def test_probabilities_are_calibrated_on_the_held_out_part_of_the_training_split
         assert _calibration_error(p, y) < 0.08, o
         order = np.argsort(p)
         assert y[order[-len(y) // 4:]].mean() > 0.9 and y[order[: len(y) // 4]].mean() < 0.4, o
+
+
+def test_a_media_threat_is_one_risk_reason_from_the_rules_and_never_calm():
+    from qc.emotion.summary import mood_label
+    from qc.rules import inspect, load_rules
+
+    lines = [("customer", "你好，我想问一下套餐的事。"), ("agent", "您好，请讲。"),
+             ("customer", "上个月多扣的钱还没退，再不处理我就找记者曝光。"), ("agent", "好的，马上为您核实。")]
+    r = result_for(lines, "MEDIA")
+    assert r.emotion.risks == []  # the emotion stage raises no flags: the rules are the one detector
+    r.inspection.findings = inspect(r.transcript, load_rules(Path(__file__).resolve().parents[1] / "rules")).findings
+    assert [f.rule for f in r.inspection.findings if f.kind == "risk"] == ["RISK02"]
+    assert mood_label(r.emotion, r.inspection.findings) == "风险: 媒体曝光"  # never 平稳
+    _, reasons = call_priority(r)
+    risk = [x for x in reasons if x.code == "risk"]
+    assert len(risk) == 1 and risk[0].text == "风险: 媒体曝光" and risk[0].evidence.utterance == 2

@@ -52,7 +52,7 @@ def test_a_chat_transcript_is_not_asked_for_a_staff_number_but_a_call_is():
 
 def test_voice_only_rules_stay_out_of_chat_and_chat_rules_out_of_calls():
     voice_only = {r.code for r in RULES if r.channels == ("voice",)}
-    assert {"OPEN01", "IDEN01", "SILN01", "INTR01", "RATE01"} <= voice_only
+    assert {"OPEN01", "IDEN01", "SILN01", "INTR01", "RATE01", "CLOSE01"} <= voice_only
     assert RULES.get("RESP01").channels == ("chat",)
     assert not RULES.get("EMPA01").channels and not RULES.get("RISK02").channels  # every channel
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from qc.emotion import analyze_call, score_text, score_utterances
-from qc.emotion.risk import find_risks
 from qc.types import Transcript, Utterance
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def call(*turns: tuple[str, str], call_id: str = "T1") -> Transcript:
@@ -133,6 +135,12 @@ def test_trajectory_recovered_worsened_stable():
     assert stable.complaint is None and stable.risks == [] and stable.drivers == []
 
 
+def test_the_emotion_stage_raises_no_risk_flags_of_its_own():
+    threat = analyze_call(call(("customer", "再不处理我就找记者曝光你们，还要打12315！")))
+    assert threat.risks == []  # the rules (RISK01-05) are the one risk detector
+    assert threat.complaint.priority == "紧急危机"  # the grade still reads the same cue table
+
+
 def test_volatility_swinging_mood_vs_steady_mood():
     swings = analyze_call(call(
         ("customer", "太差了，气死我了！"), ("customer", "好的，谢谢。"),
@@ -149,10 +157,15 @@ def test_volatility_swinging_mood_vs_steady_mood():
 
 
 def _flags(*lines: str, role: str = "customer") -> dict[str, list]:
+    """Risk kind -> evidence of the rules' risk findings (RISK01-05, the one risk detector)."""
+    from qc.rules import inspect, load_rules
+
+    rules = load_rules(ROOT / "rules")
+    rules = rules.only(*[r.code for r in rules if r.polarity == "risk"])
     t = call(*[(role, x) for x in lines])
     out: dict[str, list] = {}
-    for r in find_risks(t):
-        out.setdefault(r.kind, []).append(r.evidence)
+    for f in inspect(t, rules).findings:
+        out.setdefault(f.name.rsplit(".", 1)[-1], []).extend(f.evidence)
     return out
 
 
@@ -212,7 +225,7 @@ def test_call_emotion_round_trips_through_json():
 
     ce = analyze_call(call(("customer", "我要打12315投诉你们，太差了！"), ("agent", "非常抱歉。")))
     back = CallEmotion.from_dict(json.loads(json.dumps(to_dict(ce), ensure_ascii=False)))
-    assert back.risks[0].kind == "regulator" and back.complaint.priority == ce.complaint.priority
+    assert back.risks == [] and back.complaint.priority == ce.complaint.priority == "高度紧急"
     assert back.utterances[0].negativity == ce.utterances[0].negativity
 
 

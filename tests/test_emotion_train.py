@@ -84,11 +84,11 @@ def test_score_command_prints_summary_and_json(tmp_path):
     result = runner.invoke(app, ["emotion", "score", str(path)])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("C42: customer negativity peak")
-    assert "risk regulator: [2.5s customer] 你们乱扣费，再不退钱我就打12315！" in result.output
-    assert "complaint: price, priority 高度紧急" in result.output
+    assert "complaint: price, priority 高度紧急" in result.output  # graded high by the regulator threat
+    assert "risk " not in result.output  # risk flags are the rules' (RISK01-05), not the emotion stage's
     result = runner.invoke(app, ["emotion", "score", "--json", str(path)])
     data = json.loads(result.output)
-    assert data["call_id"] == "C42" and data["risks"][0]["kind"] == "regulator"
+    assert data["call_id"] == "C42" and data["risks"] == [] and data["complaint"]["priority"] == "高度紧急"
     missing = runner.invoke(app, ["emotion", "score", str(tmp_path / "nope.json")])
     assert missing.exit_code == 2 and "no such file" in missing.output
 

@@ -5,7 +5,7 @@ reviews, shipped as ``data/text_model.npz``, inference in numpy) corrected for c
 with domain lexicons.
 Voice (optional): loudness, pitch and speech-rate rises against each speaker's own baseline.
 Per call: customer/agent negativity, trajectory, volatility, drivers, complaint type and
-priority, risk flags, and the call outcome models' calibrated probabilities that the customer
+priority (risk flags are the rules', RISK01-05), and the call outcome models' calibrated probabilities that the customer
 left dissatisfied or the problem unresolved (trained on annotated helpdesk dialogues, shipped as
 ``data/call_model.npz``). Nothing here imports the ASR stage.
 """

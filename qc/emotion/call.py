@@ -1,5 +1,6 @@
 """Per-call emotion: utterance scores, customer and agent negativity, trajectory, volatility,
-the utterances that drove them, complaint analysis and risk flags."""
+the utterances that drove them, and complaint analysis. Risk flags are the rules' (RISK01-05 in
+rules/risk.yaml, condition ``risk_cue``): one detector; ``CallEmotion.risks`` stays empty."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qc.emotion.dialogue import CALL_MODEL_ENV, CALL_MODEL_FILENAME, call_features, line_pushes, load_call_model
-from qc.emotion.risk import classify_complaint, find_risks
+from qc.emotion.risk import classify_complaint
 from qc.emotion.text import MODEL_ENV, load_text_model, score_text
 from qc.types import CallEmotion, Evidence, Transcript, UtteranceEmotion
 
@@ -81,7 +82,7 @@ def _driver(transcript: Transcript, ue: UtteranceEmotion) -> Evidence:
 
 def analyze_call(transcript: Transcript, audio: DecodedAudio | None = None,
                  model: str | Path | None = None, call_model: str | Path | None = None) -> CallEmotion:
-    """Emotion, complaint and risk summary of one call.
+    """Emotion and complaint summary of one call (risk flags: the rules, RISK01-05).
 
     Args:
         transcript: the call (roles agent/customer; times needed for voice features).
@@ -136,8 +137,8 @@ def analyze_call(transcript: Transcript, audio: DecodedAudio | None = None,
     call.agent_lost_temper = bool(rude)
     worst = sorted((i for i in cust if utts[i].negativity >= NEGATIVE), key=lambda i: -utts[i].negativity)[:3]
     call.drivers = [_driver(transcript, utts[i]) for i in sorted(set(worst) | set(rude))]
-    call.risks = find_risks(transcript)
-    call.complaint = classify_complaint(transcript, [u.negativity for u in utts], call.risks, call.customer_peak)
+    # risk flags are the rules' (RISK01-05, one detector); the complaint grade reads the same cue table
+    call.complaint = classify_complaint(transcript, [u.negativity for u in utts], call.customer_peak)
     text_dir = model if model is not None else os.environ.get(MODEL_ENV) or None
     if call_model is None and not os.environ.get(CALL_MODEL_ENV) and text_dir is not None \
             and (Path(text_dir) / CALL_MODEL_FILENAME).is_file():

@@ -21,6 +21,11 @@ __all__ = [
     "RISK_HANDLES",
     "RISK_UNLESS_IN",
     "RISK_SOUND",
+    "RISK_NAMES_ONLY",
+    "RISK_CONTEXT",
+    "RISK_CONTEXT_WINDOW",
+    "RISK_NOT_AFTER",
+    "RISK_NOT_AFTER_WINDOW",
     "COMPLAINT_CUES",
     "COMPLAINT_UNLESS_IN",
     "COMPLAINT_TYPES",
@@ -94,8 +99,9 @@ INTENSIFIERS: tuple[str, ...] = (
 
 QUESTION_MARKERS: tuple[str, ...] = ("吗", "呢", "么", "请问", "是否", "是不是", "能不能", "可不可以", "有没有", "多少", "什么时候", "哪")
 
-# Risk flags. One definition serves both the emotion stage (CallEmotion.risks) and the rules
-# (rules/risk.yaml: `type: risk_cue, kind: ...`). For each kind:
+# Risk cues. One table for the one risk detector, the rules (rules/risk.yaml: `type: risk_cue,
+# kind: ...`), whose findings are the call's risk flags; the emotion stage's complaint grade reads
+# it too. For each kind:
 #   RISK_CUES        phrases said in the text (matched on normalised text: simplified, no punctuation,
 #                    Chinese numerals as digits; digit cues never match inside a longer number);
 #   RISK_HANDLES     words that make an @account (a tagged Weibo/Douyin account) one of this kind;
@@ -158,6 +164,55 @@ RISK_UNLESS_IN: dict[str, tuple[str, ...]] = {
     "lawyer": ("告你们一声", "警告你们", "广告你们", "转告你们", "报告你们", "劝告你们", "通告你们", "公告你们", "让我报警", "让我们报警", "叫我报警", "叫我们报警", "建议报警", "建议您报警"),
     "privacy": ("隐私设置", "隐私权限", "不怕隐私", "修改个人信息", "完善个人信息", "个人信息设置"),
     "safety": ("一起火", "很受伤", "好受伤", "受伤害", "气爆炸", "要爆炸了", "快爆炸了", "心脏"),
+}
+
+# Cues that only *name* a medium, a regulator, a court or personal data. Named, they are news,
+# a citation or a question (「今天早上的央视新闻」, 「这样符合工信部的法规吗」, 「法院的刑事文书」,
+# 「电信保护顾客隐私」); they raise a flag only with context in the same line:
+#   media      a complaint cue (COMPLAINT_CUES) or a grievance or action word (RISK_CONTEXT["media"]: a
+#              question why, a demand, something not done, 联系) anywhere in the line, outside tagged
+#              accounts: a customer tagging a newspaper while complaining goes public, one tagging
+#              a local paper to ask where to buy saplings does not (tagged media @accounts follow
+#              the same test);
+#   others     one of RISK_CONTEXT[kind] within RISK_CONTEXT_WINDOW characters before the name
+#              or after it (投诉到工信部, 找律师, 上法院, 我的个人信息被泄露).
+RISK_NAMES_ONLY: dict[str, tuple[str, ...]] = {
+    "media": (
+        "记者", "电视台", "报社", "315曝光", "曝光台", "焦点访谈", "黑猫投诉", "爆料", "人民日报", "人民网", "新华社", "央视",
+        "cctv", "新京报", "澎湃新闻", "南方都市报", "头条新闻", "新浪新闻", "法制晚报", "北京晚报", "消费者报道",
+        "中国消费者报", "消费者日报", "315晚会", "帮我转发", "帮忙转发", "大家转发", "放到网上", "劝阻",
+    ),
+    "regulator": (
+        "工信部", "工业和信息化部", "信息产业部", "消协", "消费者协会", "消保委", "消委会", "消费者委员会", "银保监",
+        "银监会", "保监会", "证监会", "金融监管", "人民银行", "市场监管", "市场监督管理", "工商局", "工商部门", "工商行政",
+        "通信管理局", "通管局", "电信管理局", "民航局", "物价局", "监管部门", "有关部门管理",
+    ),
+    "lawyer": ("法院", "法庭"),  # 律师, 诉讼, 仲裁 are said as threats; a court is often cited
+    "privacy": ("个人信息", "身份信息", "隐私", "个人资料"),
+}
+RISK_CONTEXT: dict[str, tuple[str, ...]] = {
+    # besides a complaint cue: a grievance put as a question or a demand, an unmet expectation
+    "media": ("为什么", "为何", "凭什么", "怎么", "?", "？", "请", "求", "要求", "解决", "说法", "还没", "没有", "不能", "无法", "一直", "不好",
+              "严重", "上当", "联系", "告诉", "投稿"),
+    "regulator": (
+        "投诉", "举报", "反映", "反应", "申诉", "告", "找", "打", "拨", "去", "到", "向", "给", "上报", "报给", "联系",
+        "求助", "写信", "维权", "12315", "12345", "曝光", "热线", "电话", "信箱", "邮箱", "网站",
+    ),
+    "lawyer": ("找", "请", "去", "上", "到", "走", "提起", "通过", "向", "告", "发", "见", "咨询", "委托"),
+    "privacy": (
+        "泄露", "泄漏", "外泄", "泄密", "被卖", "出卖", "倒卖", "卖给", "卖了", "被盗", "盗用", "冒用", "侵犯", "暴露", "流出",
+        "被人", "被别人", "知道我", "得知", "拿到", "获取", "窃取", "骚扰",
+    ),
+}
+RISK_CONTEXT_WINDOW = 8
+
+# Words just before a cue (RISK_NOT_AFTER_WINDOW characters) that make it no report of the
+# customer's own: a fear or a precaution (「怕…导致客户信息泄露」), a hazard seen elsewhere
+# (「看见饭店着火」), a figure of speech (「小心脏…会爆炸」).
+RISK_NOT_AFTER_WINDOW = 12
+RISK_NOT_AFTER: dict[str, tuple[str, ...]] = {
+    "privacy": ("怕", "以免", "防止", "避免", "防范", "保护"),
+    "safety": ("看见", "看到", "听说", "新闻", "报道", "心脏", "脑袋", "肺都"),
 }
 
 # Cues matched by sound as well as text: names and terms of three or more Chinese characters. A

@@ -1,8 +1,9 @@
-"""Escalation risk flags and complaint analysis (type and priority), each with evidence.
+"""Risk cues and complaint analysis (type and priority), each with evidence.
 
-Risk cues come from one table (:data:`qc.emotion.lexicon.RISK_CUES` and friends) that the emotion
-stage and the rules (``rules/risk.yaml``, condition ``risk_cue``) both read, through
-:func:`risk_cues`:
+Risk cues come from one table (:data:`qc.emotion.lexicon.RISK_CUES` and friends), read through
+:func:`risk_cues`. The rules (``rules/risk.yaml``, condition ``risk_cue``) are the one risk
+detector: their RISK01-05 findings are the call's risk flags, which the queue and the reports
+read. The complaint grade here asks the same function which kinds the customer raised:
 
 1. exact phrases on the normalised text (digit cues such as 12345 never inside a longer number);
 2. tagged accounts (``@人民日报``, ``@12315消费者维权``) classified by their name;
@@ -25,13 +26,14 @@ from qc.emotion import lexicon
 from qc.normalize import normalize, normalize_text, pinyin, to_simplified
 from qc.types import Complaint, Evidence, RiskFlag, Transcript
 
-__all__ = ["RISK_KINDS", "PRIORITIES", "RiskCue", "risk_cues", "complaint_cues", "complaint_matcher", "find_risks", "classify_complaint"]
+__all__ = ["RISK_KINDS", "PRIORITIES", "RiskCue", "risk_cues", "complaint_cues", "complaint_matcher", "classify_complaint"]
 
 RISK_KINDS = ("media", "regulator", "lawyer", "privacy", "safety")
 PRIORITIES = ("紧急危机", "高度紧急", "重要非紧急", "一般")
 
 _DISMISS = ("不会", "不用", "没必要", "不打算", "没打算", "不想")
 _FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
+_QUOTED = re.compile(r"//\s*[@＠][^:：\s]*(客服|官方|官微)[^:：\s]*[:：]")
 _HANDLE = re.compile(r"[@＠]([^\s@＠:：,，.。!！?？;；、()（）\[\]【】#\"“”'‘’<>《》/|]+)")
 
 
@@ -67,7 +69,12 @@ def _tables():
     for n, (kind, cue) in by_norm.items():
         if cue in lexicon.RISK_SOUND:
             by_sound.setdefault(" " + " ".join(pinyin(n)) + " ", (kind, cue))
-    sound_rx = re.compile("(?=(" + "|".join(re.escape(k[:-1]) for k in sorted(by_sound, key=len, reverse=True)) + " ))")
+    # sound-alike candidates by their first two syllables, longest first: a line is checked only
+    # where two consecutive syllables start some cue (no regex over every line's pinyin)
+    sound_rx: dict[tuple[str, str], list[tuple[tuple[str, ...], str, str]]] = {}
+    for key, (kind, cue) in sorted(by_sound.items(), key=lambda kv: -len(kv[0])):
+        syl = tuple(key.split())
+        sound_rx.setdefault(syl[:2], []).append((syl, kind, cue))
     unless_kind = {kind: tuple(normalize_text(p) for p in lexicon.RISK_UNLESS_IN.get(kind, ())) for kind in RISK_KINDS}
     # per cue, only the longer phrases that contain it (almost always none: no search at all)
     unless: dict[str, tuple[str, ...]] = {}
@@ -76,7 +83,11 @@ def _tables():
     for key, (kind, cue) in by_sound.items():
         unless.setdefault(cue, tuple(u for u in unless_kind[kind] if normalize_text(cue) in u))
     handles = [(kind, tuple(w.lower() for w in lexicon.RISK_HANDLES[kind])) for kind in ("regulator", "media")]
-    return by_norm, text_rx, by_sound, sound_rx, unless, handles
+    names_only = {kind: frozenset(lexicon.RISK_NAMES_ONLY.get(kind, ())) for kind in RISK_KINDS}
+    context = {kind: tuple(filter(None, map(normalize_text, lexicon.RISK_CONTEXT.get(kind, ())))) for kind in RISK_KINDS}
+    context["media"] = lexicon.RISK_CONTEXT["media"]  # read on the raw line: question marks count
+    not_after = {kind: tuple(filter(None, map(normalize_text, lexicon.RISK_NOT_AFTER.get(kind, ())))) for kind in RISK_KINDS}
+    return by_norm, text_rx, by_sound, sound_rx, unless, handles, names_only, context, not_after
 
 
 class _Syllables(dict):
@@ -125,6 +136,30 @@ def _dismissed(norm: str, s: int) -> bool:
     return any(d in before for d in _DISMISS)
 
 
+def _near(norm: str, s: int, e: int, words: tuple[str, ...], after: bool = True) -> bool:
+    w = lexicon.RISK_CONTEXT_WINDOW if after else lexicon.RISK_NOT_AFTER_WINDOW
+    before, behind = norm[max(0, s - w):s], norm[e:e + w] if after else ""
+    return any(x in before or x in behind for x in words)
+
+
+def _complains(text: str, outside: list[tuple[int, int]]) -> bool:
+    """A complaint cue in ``text`` that is not inside one of the ``outside`` spans (the risk cue
+    itself, tagged accounts: 「@315在线投诉」 is a name, not a complaint)."""
+    if any(not any(a <= s and e <= b for a, b in outside) for _c, (s, e) in complaint_cues(text)):
+        return True
+    words = _tables()[7]["media"]
+    for a, b in sorted(outside, reverse=True):
+        text = text[:a] + " " + text[b:]
+    return any(w in text for w in words)
+
+
+def _quoted_from(text: str) -> int:
+    """Where a reposted reply of a service account starts (Weibo's 「//@某某客服:…」): the
+    company's own words quoted back are not the customer's report."""
+    m = _QUOTED.search(text)
+    return m.start() if m else len(text)
+
+
 @lru_cache(maxsize=16384)
 def risk_cues(text: str) -> tuple[RiskCue, ...]:
     """Every risk cue in one line of text, in order (cached per text: short lines recur).
@@ -132,7 +167,7 @@ def risk_cues(text: str) -> tuple[RiskCue, ...]:
     Exact phrases first; a sound-alike only where no exact cue covers those characters and the
     span sits on jieba word boundaries without being a dictionary word of its own.
     """
-    by_norm, text_rx, by_sound, sound_rx, unless, handles = _tables()
+    by_norm, text_rx, by_sound, sound_rx, unless, handles, names_only, context, not_after = _tables()
     nt = normalize(text)
     norm = nt.text
     found: list[RiskCue] = []
@@ -141,6 +176,14 @@ def risk_cues(text: str) -> tuple[RiskCue, ...]:
     def keep(kind: str, cue: str, s: int, e: int, how: str) -> None:
         if any(taken[s:e]) or (unless[cue] and _inside(norm, s, e, unless[cue])) or _dismissed(norm, s):
             return
+        if not_after[kind] and _near(norm, s, e, not_after[kind], after=False):
+            return
+        if cue in names_only[kind]:
+            if kind == "media":
+                if not _complains(text, [nt.original_span(s, e), *(m.span() for m in _HANDLE.finditer(text))]):
+                    return
+            elif not _near(norm, s, e, context[kind]):
+                return
         for k in range(s, e):
             taken[k] = True
         found.append(RiskCue(kind, cue, nt.original_span(s, e), how))
@@ -148,23 +191,19 @@ def risk_cues(text: str) -> tuple[RiskCue, ...]:
     for m in text_rx.finditer(norm):
         kind, cue = by_norm[m.group(0)]
         keep(kind, cue, m.start(), m.end(), "text")
-    if by_sound and any("\u4e00" <= ch <= "\u9fff" for ch in norm):
+    if sound_rx and any("\u4e00" <= ch <= "\u9fff" for ch in norm):
         table = _SYLLABLE
         syl = [table[ch] for ch in norm]
-        line = " " + " ".join(syl) + " "
-        starts: dict[int, int] = {}
-        if sound_rx.search(line):  # rare: only then map line offsets back to characters
-            pos = 0
-            for i, x in enumerate(syl):
-                starts[pos] = i
-                pos += len(x) + 1
-        for m in (sound_rx.finditer(line) if starts else ()):
-            key = m.group(1) + " "
-            s = starts.get(m.start())
-            if s is None or key not in by_sound:
+        for s in range(len(syl) - 1):
+            cands = sound_rx.get((syl[s], syl[s + 1]))
+            if not cands:
                 continue
-            kind, cue = by_sound[key]
-            e = s + key.count(" ") - 1
+            for sy, kind, cue in cands:
+                e = s + len(sy)
+                if tuple(syl[s:e]) == sy:
+                    break
+            else:
+                continue
             if any(taken[s:e]):
                 continue
             bounds, tokens = _word_bounds(norm)
@@ -175,14 +214,23 @@ def risk_cues(text: str) -> tuple[RiskCue, ...]:
                 continue  # a correctly written word that merely sounds like the cue (重度 ~ 中毒)
             keep(kind, cue, s, e, "sound")
     accounts = []
+    tags = [m.span() for m in _HANDLE.finditer(text)]
+    media_context: bool | None = None
     for m in _HANDLE.finditer(text):
         name = to_simplified(m.group(1)).lower()
         for kind, words in handles:
             if any(w in name for w in words) and not any(u in name for u in lexicon.RISK_UNLESS_IN.get(kind, ())):
+                if kind == "media":
+                    if media_context is None:
+                        media_context = _complains(text, tags)
+                    if not media_context:
+                        break
                 accounts.append(RiskCue(kind, m.group(1), m.span(), "account"))
                 break
     if accounts:  # a cue inside a tagged account's name is that account
         found = [c for c in found if not any(a.span[0] <= c.span[0] and c.span[1] <= a.span[1] for a in accounts)]
+    quoted = _quoted_from(text)
+    found = [c for c in found if c.span[0] < quoted]  # (tags at the end are the poster's own)
     return tuple(sorted(found + accounts, key=lambda c: c.span))
 
 
@@ -221,9 +269,8 @@ def _evidence(transcript: Transcript, i: int, span: tuple[int, int] | None = Non
     return Evidence(utterance=i, role=u.role, start=u.start, end=u.end, text=u.text, span=span)
 
 
-def find_risks(transcript: Transcript) -> list[RiskFlag]:
-    """Risk flags (media, regulator, lawyer, privacy, safety) raised by the customer's lines:
-    one per line and kind, quoting the first cue of that kind (see :func:`risk_cues`)."""
+def _customer_risks(transcript: Transcript) -> list[RiskFlag]:
+    # the kinds the customer's lines raise, one per line and kind (what RISK01-05 find), for the grade
     flags: list[RiskFlag] = []
     for i, u in enumerate(transcript.utterances):
         if u.role == "agent":
@@ -237,8 +284,7 @@ def find_risks(transcript: Transcript) -> list[RiskFlag]:
     return flags
 
 
-def classify_complaint(transcript: Transcript, negativity: list[float], risks: list[RiskFlag],
-                       customer_peak: float) -> Complaint | None:
+def classify_complaint(transcript: Transcript, negativity: list[float], customer_peak: float) -> Complaint | None:
     """Type and priority of the customer's complaint, or ``None`` when the call holds none.
 
     A call holds a complaint when a customer line has a complaint cue (:func:`complaint_cues`, the
@@ -247,6 +293,7 @@ def classify_complaint(transcript: Transcript, negativity: list[float], risks: l
     cue words weigh most in the customer's lines (each hit weighted by that line's negativity);
     service when no category cue appears.
     """
+    risks = _customer_risks(transcript)
     customer = [i for i, u in enumerate(transcript.utterances) if u.role != "agent"]
     complained = [i for i in customer if complaint_cues(transcript.utterances[i].text)]
     if not complained and not risks:

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from qc.types import CallEmotion, Evidence
+from typing import Iterable
 
-__all__ = ["summary_lines", "mood_label", "outcome_text"]
+from qc.types import CallEmotion, Evidence, Finding
 
-_RISK_NAMES = {"media": "媒体曝光", "regulator": "监管投诉", "lawyer": "法律诉讼", "privacy": "隐私泄露", "safety": "人身安全"}
+__all__ = ["summary_lines", "mood_label", "outcome_text", "risk_names", "RISK_NAMES"]
+
+RISK_NAMES = {"media": "媒体曝光", "regulator": "监管投诉", "lawyer": "法律诉讼", "privacy": "隐私泄露", "safety": "人身安全"}
 
 
-def mood_label(call: CallEmotion) -> str:
-    """The customer's mood in one word for reports. Never 平稳 (steady) when a risk was raised,
-    the customer was angry, or the call model thinks the customer left dissatisfied."""
-    if call.risks:
-        return "风险: " + "、".join(dict.fromkeys(_RISK_NAMES.get(r.kind, r.kind) for r in call.risks))
+def risk_names(findings: Iterable[Finding] = (), call: CallEmotion | None = None) -> list[str]:
+    """The risks raised on a call, in Chinese, once each: the rules' risk findings (the one risk
+    detector, RISK01-05: 媒体曝光, 监管投诉…; another risk rule by its message), plus the flags an
+    emotion result saved before risk flags moved to the rules still carries."""
+    names = [RISK_NAMES.get(f.name.rsplit(".", 1)[-1], f.message) for f in findings if f.kind == "risk"]
+    if call is not None:
+        names += [RISK_NAMES.get(r.kind, r.kind) for r in call.risks]
+    return list(dict.fromkeys(names))
+
+
+def mood_label(call: CallEmotion, findings: Iterable[Finding] = ()) -> str:
+    """The customer's mood in one word for reports. Never 平稳 (steady) when a risk was raised
+    (``findings``: the call's rule findings, whose risk flags come first), the customer was angry,
+    or the call model thinks the customer left dissatisfied."""
+    risks = risk_names(findings, call)
+    if risks:
+        return "风险: " + "、".join(risks)
     if call.customer_angry:
         return "愤怒"
     if call.trajectory == "worsened":
@@ -41,7 +55,8 @@ def _at(e: Evidence) -> str:
 
 
 def summary_lines(call: CallEmotion) -> list[str]:
-    """The per-call summary a team lead reads: scores, flags, complaint, risks, drivers."""
+    """The per-call summary a team lead reads: scores, flags, complaint, drivers (risk flags are
+    the rules' findings, RISK01-05)."""
     flags = [name for name, on in (("customer angry", call.customer_angry),
                                    ("agent lost temper", call.agent_lost_temper)) if on]
     lines = [
@@ -56,8 +71,6 @@ def summary_lines(call: CallEmotion) -> list[str]:
             lines.append(f"  why: {_at(e)}")
     if call.complaint is not None:
         lines.append(f"  complaint: {call.complaint.type}, priority {call.complaint.priority}")
-    for r in call.risks:
-        lines.append(f"  risk {r.kind}: {_at(r.evidence)}")
     for d in call.drivers:
         lines.append(f"  driver: {_at(d)}")
     return lines

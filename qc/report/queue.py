@@ -10,7 +10,7 @@ fatal item hit (一票否决)                     100
 fatal rule hit waiting for review            60 × the rule's precision
 customer dissatisfied (call model p >= 0.5)  60 × p
 problem unresolved (call model p >= 0.5)     30 × p
-risk flag (media, regulator, lawyer...)      30 per kind, at most 60
+risk finding (RISK01-05: media, regulator…)  30 per kind, at most 60
 rule deductions                              per deducted rule: points lost × severity
                                              weight (critical 2, major 1, minor 0.5) ×
                                              the rule's precision; at most 40 in all
@@ -38,6 +38,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from qc.emotion.summary import RISK_NAMES, risk_names  # noqa: F401  (RISK_NAMES: the reports' name table)
 from qc.types import Evidence
 
 __all__ = [
@@ -67,7 +68,6 @@ PRECISION_PRIOR_WEIGHT = 2.0  # pseudo-verdicts behind the prior
 # still adds on top.
 COMPLAINT_POINTS: dict[str, float] = {"紧急危机": 20.0, "高度紧急": 0.0, "重要非紧急": 0.0, "一般": 0.0}
 COMPLAINT_TYPE_NAMES = {"service": "服务", "product": "产品", "environment": "环境", "price": "价格", "process": "流程"}
-RISK_NAMES = {"media": "媒体曝光", "regulator": "监管投诉", "lawyer": "法律诉讼", "privacy": "隐私泄露", "safety": "人身安全"}
 
 
 @dataclass
@@ -154,22 +154,15 @@ def call_priority(result: Any, repeat_complaint: bool = False,
         if emotion.agent_lost_temper:
             reasons.append(Reason("agent_temper", "坐席情绪失控", PRIORITY_POINTS["agent_temper"],
                                   _first([d for d in emotion.drivers if d.role == "agent"])))
-        kinds: dict[str, Evidence] = {}
-        for risk in emotion.risks:
-            kinds.setdefault(risk.kind, risk.evidence)
-        if kinds:
-            pts = min(PRIORITY_POINTS["risk_max"], PRIORITY_POINTS["risk_each"] * len(kinds))
-            names = "、".join(RISK_NAMES.get(k, k) for k in kinds)
-            reasons.append(Reason("risk", f"风险: {names}", pts, next(iter(kinds.values()))))
         if emotion.complaint is not None:
             pts = COMPLAINT_POINTS.get(emotion.complaint.priority, 0.0)
             if pts > 0:
                 reasons.append(Reason("complaint", f"投诉 {emotion.complaint.priority} ({COMPLAINT_TYPE_NAMES.get(emotion.complaint.type, emotion.complaint.type)})", pts, _first(emotion.complaint.evidence)))
-    risk_findings = [f for f in findings if f.kind == "risk"]
-    if risk_findings and not (emotion is not None and emotion.risks):
-        rules = sorted({f.rule for f in risk_findings})
-        pts = min(PRIORITY_POINTS["risk_max"], PRIORITY_POINTS["risk_each"] * len(rules))
-        reasons.append(Reason("risk", f"风险规则: {', '.join(rules)}", pts, _first(risk_findings[0].evidence)))
+    risk_findings = [f for f in findings if f.kind == "risk"]  # the one risk detector: RISK01-05
+    if risk_findings:
+        names = risk_names(risk_findings)
+        pts = min(PRIORITY_POINTS["risk_max"], PRIORITY_POINTS["risk_each"] * len(names))
+        reasons.append(Reason("risk", f"风险: {'、'.join(names)}", pts, _first(risk_findings[0].evidence)))
     if not score.fatal:
         weighted: list[tuple[float, str, Evidence | None]] = []
         for item in score.items:
@@ -199,8 +192,7 @@ def _is_clean(result: Any) -> bool:
     e = result.emotion
     return (
         result.score.passed
-        and not result.inspection.findings
-        and (e is None or not e.risks)  # and priority 0: no fatal, outcome, complaint-grade points
+        and not result.inspection.findings  # risk flags included: they are findings
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from qc.emotion.summary import mood_label
+from qc.emotion.summary import mood_label, risk_names
 from qc.report.contacts import Contact
 from qc.report.exports import (
     AGENT_COLUMNS,
@@ -23,12 +23,12 @@ from qc.report.exports import (
     write_xlsx,
 )
 from qc.report.history import ReviewedScore
-from qc.report.names import RISK_NAMES, ROLE_NAMES, SEVERITY_NAMES, STATUS_NAMES, VERDICT_NAMES
+from qc.report.names import ROLE_NAMES, SEVERITY_NAMES, STATUS_NAMES, VERDICT_NAMES
 from qc.report.queue import QueueEntry
 from qc.run.store import CallResult
 from qc.types import AgentScorecard
 
-__all__ = ["NightTables", "night_tables", "write_exports", "pareto_rows", "team_rows", "score_basis", "risk_kinds"]
+__all__ = ["NightTables", "night_tables", "write_exports", "pareto_rows", "team_rows", "score_basis"]
 
 
 @dataclass
@@ -42,22 +42,13 @@ class NightTables:
     failed: list[list[Any]] = field(default_factory=list)
 
 
-def risk_kinds(r: CallResult) -> list[str]:
-    """The call's risk kinds (media, regulator...), each once: its risk findings (rules named
-    ``risk.<kind>``) and the emotion stage's flags of kinds no risk finding has."""
-    kinds = {f.name.split(".", 1)[1] if f.name.startswith("risk.") else f.rule for f in r.inspection.findings if f.kind == "risk"}
-    if r.emotion:
-        kinds |= {x.kind for x in r.emotion.risks}
-    return sorted(kinds)
-
-
 def _call_row(r: CallResult, team: str, q: QueueEntry | None, rep: Contact | None, rv: ReviewedScore | None) -> list[Any]:
     e, s = r.emotion, r.score
     return [
         r.call_id, r.transcript.agent_id or "", team, s.score, "是" if s.passed else "否",
         "是" if s.fatal else "否", s.pending_review, sum(1 for f in r.inspection.findings if f.kind == "violation"),
-        round(e.customer_peak, 2) if e else "", mood_label(e) if e else "",
-        e.complaint.priority if e and e.complaint else "", "、".join(RISK_NAMES.get(k, k) for k in risk_kinds(r)),
+        round(e.customer_peak, 2) if e else "", mood_label(e, r.inspection.findings) if e else "",
+        e.complaint.priority if e and e.complaint else "", "、".join(risk_names(r.inspection.findings, e)),
         rep.call_id if rep else "", q.priority if q and not q.calibration else 0,
         "" if e is None or e.dissatisfied is None else round(e.dissatisfied, 2),
         "" if e is None or e.unresolved is None else round(e.unresolved, 2),

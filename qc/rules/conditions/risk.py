@@ -1,6 +1,6 @@
 """Risk and complaint cues. Risk: the customer threatens the media, a regulator or the law, or reports a privacy
-breach or a safety hazard. The cue table lives in one place (qc.emotion.lexicon) and the emotion
-stage raises its risk flags from the same function, so a rule and CallEmotion.risks never disagree.
+breach or a safety hazard. These conditions (RISK01-05) are the one risk detector: the queue and
+the reports read their findings; the cue table lives in one place (qc.emotion.lexicon).
 Complaint: the customer shows dissatisfaction (EMPA01's trigger); the same list makes the emotion
 stage's complaint."""
 
