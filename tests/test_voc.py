@@ -265,7 +265,32 @@ def test_the_prefilter_never_changes_a_tag(tax):
     assert needs["NET02"] is not None and " xin hao cha " not in needs["NET02"].sound
     assert " xin hao cha " in needs["NET01"].sound  # matched by sound: 信号差 heard as 信好差
     assert " xin hao " not in needs["NET01"].sound  # two characters: only as written
-    assert needs["HOW01"] is None  # a regex: always run
+    assert {"怎么", "如何", "怎样"} <= needs["HOW01"].text  # the regex (怎么|如何|怎样)…: one of its literals
+    assert needs["PLAN01"].similar  # similar examples: a character-overlap bound
+
+
+def test_prefilter_bounds_are_safe():
+    from rapidfuzz import fuzz
+
+    from qc.rules.conditions.text import _pinyin_line_of
+    from qc.voc.prefilter import pinyin_line, regex_literals, similar_possible
+
+    assert regex_literals(r"订单号\d+") == {"订单号"}
+    assert regex_literals(r"(怎么|如何)\w{0,3}设置") == {"怎么", "如何"}
+    assert regex_literals(r"(ab|c?)d") == {"d"} and regex_literals(r"x?y") == {"y"}
+    assert regex_literals(r"(?i)abc") is None and regex_literals(r"\d+") is None
+    rng = random.Random(3)
+    alphabet = "套餐流量话费扣钱怎么这么高宽带断网了我的"
+    for _ in range(3000):
+        a = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
+        b = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
+        for scorer, score in (("partial", fuzz.partial_ratio), ("ratio", fuzz.ratio)):
+            if scorer == "partial" and len(a) < 0.6 * len(b):
+                continue
+            if score(a, b) >= 70:
+                assert similar_possible(a, (b,), 70, scorer), (a, b, scorer)
+    for text in ("家里手机信号差", "4g卡套餐", "abc 123", "幺三八"):
+        assert pinyin_line(text) == _pinyin_line_of(text, False)[0]
 
 
 def test_cli_tag_trend_and_add(tmp_path, tax):

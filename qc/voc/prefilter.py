@@ -1,16 +1,20 @@
-"""Skip tags that cannot match a call, from the phrases of their own compiled conditions.
+"""Skip tags that cannot match a call, from what their own compiled conditions need.
 
 Tagging runs every tag's condition through the rule engine, which searches each keyword list in its
 own pass. Most tags do not apply to most calls, and a tag whose condition needs one of its phrases
 (by text, or by sound with ``homophone: 0``) cannot match text that holds none of them. This module
-reads those phrases out of the compiled conditions and finds, in one pass per call over all tags'
-phrases, which of them occur; a tag is run only when its condition could hold. The engine still
-decides every tag that is run, so the tags a call gets are exactly those without the prefilter.
+reads those needs out of the compiled conditions once per taxonomy and finds, in one pass per call
+over all tags' phrases, which of them occur; a tag is run only when its condition could hold. The
+engine still decides every tag that is run, so the tags a call gets are exactly those without the
+prefilter.
 
 A condition's *need* is computed from its tree: ``keyword`` (any / all, not ``none``) needs one of
-its phrases; ``any`` needs one of its children's needs; ``all`` and ``scope`` the first child's
-need that has one; anything else (regex, similar, sentiment, sequence, edit-distance homophones,
-fuzzy sounds) needs nothing that can be checked cheaply, so its tag always runs.
+its phrases; ``regex`` (on normalised text, no case folding) one of the literal strings every match
+must contain (``订单号\\d+`` needs 订单号, ``(怎么|如何)…`` one of 怎么 / 如何); ``similar`` a line
+sharing enough characters with an example to reach the threshold (a bound on rapidfuzz's score);
+``any`` one of its children's needs; ``all`` and ``scope`` the first child's need that has one.
+Anything else (sentiment, sequence, edit-distance homophones, fuzzy sounds) needs nothing that can
+be checked cheaply, so its tag always runs.
 """
 
 from __future__ import annotations
@@ -18,17 +22,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from qc.normalize import pinyin
 from qc.rules.registry import Cond
 
-__all__ = ["Need", "need_of", "Prefilter"]
+__all__ = ["Need", "need_of", "regex_literals", "similar_possible", "pinyin_line", "Prefilter"]
 
 
 @dataclass(frozen=True)
 class Need:
-    """Phrases of which at least one must occur: normalised text and pinyin lines (" ji zhu ")."""
+    """What must occur for a condition to possibly hit: one of the phrases (normalised text), one of
+    the pinyin lines (" ji zhu "), or a line close enough to a ``similar`` example."""
 
     text: frozenset[str]
     sound: frozenset[str]
+    similar: tuple[tuple[tuple[str, ...], float, str], ...] = ()
 
 
 def need_of(cond: Cond) -> Need | None:
@@ -48,11 +55,20 @@ def need_of(cond: Cond) -> Need | None:
         # only exactly): the phrase's pinyin line must then occur in the line's pinyin
         sound = frozenset(_pinyin_lines(p)) if h == 0 else frozenset()
         return Need(frozenset(words), sound)
+    if name == "regex":
+        rx = p.get("pattern")
+        if rx is None or p.get("on", "normalized") != "normalized":
+            return None
+        lits = regex_literals(rx.pattern, rx.flags)
+        return Need(lits, frozenset()) if lits else None
+    if name == "similar":
+        return Need(frozenset(), frozenset(), ((tuple(p["examples"]), float(p.get("threshold", 80)), p.get("scorer", "partial")),))
     if name == "any":
         needs = [need_of(c) for c in p["conditions"]]
         if any(n is None for n in needs):
             return None
-        return Need(frozenset().union(*(n.text for n in needs)), frozenset().union(*(n.sound for n in needs)))
+        return Need(frozenset().union(*(n.text for n in needs)), frozenset().union(*(n.sound for n in needs)),
+                    tuple(s for n in needs for s in n.similar))
     if name == "all":
         for c in p["conditions"]:
             n = need_of(c)
@@ -62,6 +78,94 @@ def need_of(cond: Cond) -> Need | None:
     if name == "scope" and p.get("match") is not None:
         return need_of(p["match"])
     return None
+
+
+def regex_literals(pattern: str, flags: int = 0) -> frozenset[str] | None:
+    """Literal strings one of which every match of ``pattern`` contains, or None when no such set is
+    found (case folding, verbose mode, or syntax only the ``regex`` package reads)."""
+    import re
+
+    try:
+        from re import _parser as sre_parse  # Python 3.11+
+    except ImportError:  # pragma: no cover
+        import sre_parse  # type: ignore[no-redef]
+    try:
+        tree = sre_parse.parse(pattern)
+    except Exception:
+        return None
+    if (tree.state.flags | flags) & (re.IGNORECASE | re.VERBOSE):
+        return None
+    return _sequence_literals(list(tree.data))
+
+
+def _sequence_literals(items: list) -> frozenset[str] | None:
+    # the first element of the sequence that is sure to match something fixed: a run of literal
+    # characters, or a group / alternation / repeat (at least once) whose every branch has one
+    run: list[str] = []
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            run.append(chr(av))
+            continue
+        if run:
+            return frozenset(["".join(run)])
+        got = None
+        if name == "SUBPATTERN":
+            if av[1] or av[2]:
+                return None  # inline flags
+            got = _sequence_literals(list(av[3]))
+        elif name == "ATOMIC_GROUP":
+            got = _sequence_literals(list(av))
+        elif name == "BRANCH":
+            branches = [_sequence_literals(list(b)) for b in av[1]]
+            if branches and all(branches):
+                got = frozenset().union(*branches)  # type: ignore[arg-type]
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+            got = _sequence_literals(list(av[2]))
+        if got:
+            return got
+    return frozenset(["".join(run)]) if run else None
+
+
+def similar_possible(text: str, examples: tuple[str, ...], threshold: float, scorer: str = "partial") -> bool:
+    """False only when no example can reach ``threshold`` against ``text`` (rapidfuzz ``partial_ratio``
+    or ``ratio``, 0..100). Both are 2·M / (a + b) for M characters in common order (an Indel
+    alignment) between strings of lengths a and b (for ``partial``, the shorter string against a
+    window of the longer one, no longer than it). M is at most the number c of the shorter string's
+    characters that occur in the longer one, so 2c / (shorter + c) bounds ``partial`` (the window
+    is as short as c at best) and 2c / (a + b) bounds ``ratio``."""
+    chars = set(text)
+    n = len(text)
+    for ex in examples:
+        if scorer == "partial":
+            if n < 0.6 * len(ex):
+                continue  # `similar` skips a short reply against a long example
+            short, other = (text, set(ex)) if n <= len(ex) else (ex, chars)
+            c = sum(1 for ch in short if ch in other)
+            if c and 200 * c >= (threshold - 0.5) * (len(short) + c):
+                return True
+        else:
+            c = sum(1 for ch in ex if ch in chars)
+            if c and 200 * c >= (threshold - 0.5) * (len(ex) + n):
+                return True
+    return False
+
+
+class _PinyinTable(dict):
+    """ord(character) -> its toneless syllable and a space, for :meth:`str.translate`."""
+
+    def __missing__(self, key: int) -> str:
+        v = self[key] = pinyin(chr(key))[0] + " "
+        return v
+
+
+_PINYIN = _PinyinTable()
+
+
+def pinyin_line(norm_text: str) -> str:
+    """The syllables of normalised text joined as " ji zhu ben ren " (the rule engine's pinyin line
+    for matching by sound), built with one :meth:`str.translate`."""
+    return " " + norm_text.translate(_PINYIN)
 
 
 def _pinyin_lines(params: dict[str, Any]) -> list[str]:
@@ -107,30 +211,33 @@ class Prefilter:
         if self._text:
             joined = "\n".join(texts)
             _scan(self._text, set(joined), joined, found_text)
+        if self._sound and pinyin_lines is None and self.uses_sound:
+            pinyin_lines = [pinyin_line(t) for t in texts]
         if self._sound and pinyin_lines:
             joined = "\n".join(pinyin_lines)
             _scan(self._sound, set(joined.split()), joined, found_sound)
         return found_text, found_sound
 
-    def could_match(self, code: str, present: tuple[set[str], set[str]]) -> bool:
-        return self._possible(self.needs.get(code), present)
+    def could_match(self, code: str, present: tuple[set[str], set[str]], texts: list[str] = ()) -> bool:  # type: ignore[assignment]
+        """Whether the tag ``code`` could hit text where ``present`` (from :meth:`present`) occurs."""
+        return self._possible(self.needs.get(code), present, texts)
 
     @staticmethod
-    def _possible(need: Need | None, present: tuple[set[str], set[str]]) -> bool:
+    def _possible(need: Need | None, present: tuple[set[str], set[str]], texts: list[str]) -> bool:
         if need is None:
             return True
         text, sound = present
-        return not need.text.isdisjoint(text) or not need.sound.isdisjoint(sound)
+        if not need.text.isdisjoint(text) or not need.sound.isdisjoint(sound):
+            return True
+        return any(similar_possible(t, ex, th, sc) for ex, th, sc in need.similar for t in texts)
 
-    def condition(self, tag: Any, present: tuple[set[str], set[str]]) -> Cond | None:
-        """The condition to run for ``tag`` on text with these phrases: None when it cannot hit, else
-        its own condition, or for a top-level ``any`` one holding only the children that could hit."""
-        if not self.could_match(tag.code, present):
-            return None
+    def condition(self, tag: Any, present: tuple[set[str], set[str]], texts: list[str] = ()) -> Cond | None:  # type: ignore[assignment]
+        """The condition to run for ``tag`` on ``texts`` holding these phrases: None when it cannot hit,
+        else its own condition, or for a top-level ``any`` one holding only the children that could hit."""
         children = self.children.get(tag.code)
         if children is None:
-            return tag.match
-        keep = [c for c, need in children if self._possible(need, present)]
+            return tag.match if self.could_match(tag.code, present, texts) else None
+        keep = [c for c, need in children if self._possible(need, present, texts)]
         if not keep:
             return None
         if len(keep) == len(children):

@@ -183,7 +183,7 @@ def tag_call(transcript: Transcript, taxonomy: Taxonomy, emotion: CallEmotion | 
         transcript: the call (audio with times, or a chat / ticket without).
         taxonomy: from :func:`qc.voc.load_taxonomy`.
         emotion: the emotion stage's result, for the resolution state (optional).
-        prefilter: skip tags none of whose phrases occur (:mod:`qc.voc.prefilter`; same result, faster).
+        prefilter: skip tags that cannot hit (:mod:`qc.voc.prefilter`; same result, faster).
 
     Returns:
         A :class:`~qc.voc.model.CallVoc`; each tag carries the customer's line that earned it.
@@ -218,16 +218,11 @@ def tag_call(transcript: Transcript, taxonomy: Taxonomy, emotion: CallEmotion | 
     def condition(tag: Any) -> Any:
         if pf is None:
             return tag.match
+        texts = context(tag.scope)[0].texts
         got = present.get(tag.scope)
         if got is None:
-            ctx = context(tag.scope)[0]
-            lines = None
-            if pf.uses_sound:
-                from qc.rules.conditions.text import _pinyin_line_of
-
-                lines = [_pinyin_line_of(t, False)[0] for t in ctx.texts]
-            got = present[tag.scope] = pf.present(ctx.texts, lines)
-        return pf.condition(tag, got)
+            got = present[tag.scope] = pf.present(texts)
+        return pf.condition(tag, got, texts)
 
     hits: list[TagHit] = []
     for tag in taxonomy:
