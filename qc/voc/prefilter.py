@@ -205,41 +205,45 @@ class Prefilter:
         self.uses_sound = bool(sound)
 
     def present(self, texts: list[str], pinyin_lines: list[str] | None = None) -> tuple[set[str], set[str]]:
-        """The phrases (text, sound) that occur in these normalised texts / pinyin lines."""
+        """The phrases (text, sound) that occur in these normalised texts (pinyin lines are built
+        from them unless given)."""
         found_text: set[str] = set()
         found_sound: set[str] = set()
+        joined = "\n".join(texts)
         if self._text:
-            joined = "\n".join(texts)
             _scan(self._text, set(joined), joined, found_text)
-        if self._sound and pinyin_lines is None and self.uses_sound:
-            pinyin_lines = [pinyin_line(t) for t in texts]
-        if self._sound and pinyin_lines:
-            joined = "\n".join(pinyin_lines)
-            _scan(self._sound, set(joined.split()), joined, found_sound)
+        if self._sound:
+            line = "\n".join(pinyin_lines) if pinyin_lines is not None else pinyin_line(joined)
+            _scan(self._sound, set(line.split()), line, found_sound)
         return found_text, found_sound
 
     def could_match(self, code: str, present: tuple[set[str], set[str]], texts: list[str] = ()) -> bool:  # type: ignore[assignment]
-        """Whether the tag ``code`` could hit text where ``present`` (from :meth:`present`) occurs."""
-        return self._possible(self.needs.get(code), present, texts)
-
-    @staticmethod
-    def _possible(need: Need | None, present: tuple[set[str], set[str]], texts: list[str]) -> bool:
-        if need is None:
-            return True
-        text, sound = present
-        if not need.text.isdisjoint(text) or not need.sound.isdisjoint(sound):
-            return True
-        return any(similar_possible(t, ex, th, sc) for ex, th, sc in need.similar for t in texts)
+        """Whether the tag ``code`` could hit ``texts`` where ``present`` (from :meth:`present`) occurs."""
+        return _possible(self.needs.get(code), present, texts)
 
     def condition(self, tag: Any, present: tuple[set[str], set[str]], texts: list[str] = ()) -> Cond | None:  # type: ignore[assignment]
         """The condition to run for ``tag`` on ``texts`` holding these phrases: None when it cannot hit,
-        else its own condition, or for a top-level ``any`` one holding only the children that could hit."""
+        else its own condition, or for a top-level ``any`` one holding only the children that could hit.
+        ``present`` may come from more text than ``texts`` (the whole call for a trigger-only tag):
+        a phrase seen elsewhere only makes the engine look."""
         children = self.children.get(tag.code)
         if children is None:
-            return tag.match if self.could_match(tag.code, present, texts) else None
-        keep = [c for c, need in children if self._possible(need, present, texts)]
+            return tag.match if _possible(self.needs.get(tag.code), present, texts) else None
+        keep = [c for c, need in children if _possible(need, present, texts)]
         if not keep:
             return None
         if len(keep) == len(children):
             return tag.match
         return Cond(tag.match.type, {**tag.match.params, "conditions": keep}, tag.match.where)
+
+
+def _possible(need: Need | None, present: tuple[set[str], set[str]], texts: list[str]) -> bool:
+    if need is None:
+        return True
+    if not need.text.isdisjoint(present[0]) or not need.sound.isdisjoint(present[1]):
+        return True
+    for ex, th, sc in need.similar:
+        for t in texts:
+            if similar_possible(t, ex, th, sc):
+                return True
+    return False
