@@ -25,13 +25,14 @@ from typing import Any
 from qc.normalize import pinyin
 from qc.rules.registry import Cond
 
-__all__ = ["Need", "need_of", "regex_literals", "similar_possible", "pinyin_line", "Prefilter"]
+__all__ = ["Need", "need_of", "regex_literals", "similar_possible", "sound_key", "Prefilter"]
 
 
 @dataclass(frozen=True)
 class Need:
-    """What must occur for a condition to possibly hit: one of the phrases (normalised text), one of
-    the pinyin lines (" ji zhu "), or a line close enough to a ``similar`` example."""
+    """What must occur for a condition to possibly hit: one of the phrases as written (``text``), one
+    of the phrases by sound (``sound``: same toneless syllables), or a line close enough to a
+    ``similar`` example. Phrases are normalised text."""
 
     text: frozenset[str]
     sound: frozenset[str]
@@ -52,8 +53,8 @@ def need_of(cond: Cond) -> Need | None:
         if h is not None and h != 0:
             return None
         # by sound the engine matches the syllables of the phrases long enough for it (the others
-        # only exactly): the phrase's pinyin line must then occur in the line's pinyin
-        sound = frozenset(_pinyin_lines(p)) if h == 0 else frozenset()
+        # only exactly): the phrase's syllables must then occur in a row in the line's
+        sound = frozenset((p.get("_pinyin") or {})) if h == 0 else frozenset()
         return Need(frozenset(words), sound)
     if name == "regex":
         rx = p.get("pattern")
@@ -151,29 +152,32 @@ def similar_possible(text: str, examples: tuple[str, ...], threshold: float, sco
     return False
 
 
-class _PinyinTable(dict):
-    """ord(character) -> its toneless syllable and a space, for :meth:`str.translate`."""
+class _SoundTable(dict):
+    """ord(character) -> one character standing for its toneless syllable, for :meth:`str.translate`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_syllable: dict[str, str] = {}
 
     def __missing__(self, key: int) -> str:
-        v = self[key] = pinyin(chr(key))[0] + " "
+        syllable = pinyin(chr(key))[0]
+        v = self[key] = self.by_syllable.setdefault(syllable, chr(key))
         return v
 
 
-_PINYIN = _PinyinTable()
+_SOUND = _SoundTable()
 
 
-def pinyin_line(norm_text: str) -> str:
-    """The syllables of normalised text joined as " ji zhu ben ren " (the rule engine's pinyin line
-    for matching by sound), built with one :meth:`str.translate`."""
-    return " " + norm_text.translate(_PINYIN)
-
-
-def _pinyin_lines(params: dict[str, Any]) -> list[str]:
-    return [" " + " ".join(syl) + " " for syl in (params.get("_pinyin") or {}).values()]
+def sound_key(norm_text: str) -> str:
+    """Normalised text with every character replaced by one character of the same toneless syllable
+    (the first seen): a phrase matches text by sound (``homophone: 0``: syllable for syllable, as
+    the rule engine's pinyin lines compare) exactly when its key occurs in the text's key. Non-Han
+    characters stand for themselves, as in the pinyin lines."""
+    return norm_text.translate(_SOUND)
 
 
 def _index(phrases: set[str], first: Any) -> dict[str, tuple[str, ...]]:
-    """Phrases by their first unit (character, or syllable for pinyin lines)."""
+    """Phrases by their first character."""
     out: dict[str, list[str]] = {}
     for w in phrases:
         out.setdefault(first(w), []).append(w)
@@ -181,7 +185,7 @@ def _index(phrases: set[str], first: Any) -> dict[str, tuple[str, ...]]:
 
 
 def _scan(index: dict[str, tuple[str, ...]], units: set[str], text: str, found: set[str]) -> None:
-    # only phrases whose first unit occurs at all are looked for, each with one C-level `in`
+    # only phrases whose first character occurs at all are looked for, each with one C-level `in`
     for u in units.intersection(index):
         for w in index[u]:
             if w in text:
@@ -201,20 +205,24 @@ class Prefilter:
         text = set().union(*(n.text for n in every)) if every else set()
         sound = set().union(*(n.sound for n in every)) if every else set()
         self._text = _index(text, lambda w: w[0])
-        self._sound = _index(sound, lambda w: w.split()[0])
-        self.uses_sound = bool(sound)
+        self._keys: dict[str, set[str]] = {}  # sound key -> the phrases with that sound
+        for w in sound:
+            self._keys.setdefault(sound_key(w), set()).add(w)
+        self._sound = _index(set(self._keys), lambda w: w[0])
 
-    def present(self, texts: list[str], pinyin_lines: list[str] | None = None) -> tuple[set[str], set[str]]:
-        """The phrases (text, sound) that occur in these normalised texts (pinyin lines are built
-        from them unless given)."""
+    def present(self, texts: list[str]) -> tuple[set[str], set[str]]:
+        """The phrases that occur in these normalised texts as written, and those that occur by sound."""
         found_text: set[str] = set()
         found_sound: set[str] = set()
         joined = "\n".join(texts)
         if self._text:
             _scan(self._text, set(joined), joined, found_text)
         if self._sound:
-            line = "\n".join(pinyin_lines) if pinyin_lines is not None else pinyin_line(joined)
-            _scan(self._sound, set(line.split()), line, found_sound)
+            keys: set[str] = set()
+            key = sound_key(joined)
+            _scan(self._sound, set(key), key, keys)
+            for k in keys:
+                found_sound |= self._keys[k]
         return found_text, found_sound
 
     def could_match(self, code: str, present: tuple[set[str], set[str]], texts: list[str] = ()) -> bool:  # type: ignore[assignment]
