@@ -329,3 +329,13 @@ def test_tags_that_read_the_agent_or_the_emotion_stage():
     call = _call("s1", ("agent", "您好"), ("customer", "我家宽带坏了"), ("agent", "明天给您回电"))
     v = tag_call(call, scopes)
     assert v.codes == ["AGNT01"] and v.tags[0].evidence.utterance == 2 and v.tags[0].evidence.role == "agent"
+
+
+def test_voc_uses_only_public_names_of_other_modules():
+    import ast
+
+    for path in sorted((ROOT / "qc" / "voc").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("qc.") and not node.module.startswith("qc.voc"):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private, f"{path.name}:{node.lineno} imports {private} from {node.module}"
