@@ -339,3 +339,11 @@ def test_voc_uses_only_public_names_of_other_modules():
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("qc.") and not node.module.startswith("qc.voc"):
                 private = [a.name for a in node.names if a.name.startswith("_")]
                 assert not private, f"{path.name}:{node.lineno} imports {private} from {node.module}"
+
+
+def test_topic_features_drop_boilerplate_and_add_phrases():
+    from qc.voc.topics import features, strip_boilerplate
+
+    assert strip_boilerplate("你好！系统更新以后相册打不开。谢谢！") == "系统更新以后相册打不开。"
+    f = features("#双十一# 新年快乐！系统更新以后相册照片不见了")
+    assert "相册" in f and "照片" in f and "相册照片" in f and "快乐" not in f
