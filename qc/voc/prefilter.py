@@ -25,7 +25,7 @@ from typing import Any
 from qc.normalize import pinyin
 from qc.rules.registry import Cond
 
-__all__ = ["Need", "need_of", "regex_literals", "similar_possible", "sound_key", "Prefilter"]
+__all__ = ["Need", "need_of", "regex_literals", "similar_possible", "sound_key", "Found", "Prefilter"]
 
 
 @dataclass(frozen=True)
@@ -192,26 +192,56 @@ def _scan(index: dict[str, tuple[str, ...]], units: set[str], text: str, found: 
                 found.add(w)
 
 
+class Found:
+    """The phrases found in a scope's text, and per tag the parts of its condition they make possible."""
+
+    __slots__ = ("text", "sound", "units")
+
+    def __init__(self, text: set[str], sound: set[str], units: dict[str, set[int]]):
+        self.text, self.sound, self.units = text, sound, units
+
+
 class Prefilter:
-    """Which tags of a taxonomy could match some text; built once per taxonomy."""
+    """Which tags of a taxonomy could match some text; built once per taxonomy.
+
+    A tag's *units* are the children of its top-level ``any`` (else its whole condition, unit 0);
+    each phrase points at the units that need it, so a call's few found phrases switch on the few
+    units worth running."""
 
     def __init__(self, tags: list[Any]):
         self.needs = {t.code: need_of(t.match) for t in tags}
-        # a top-level any: runs only the children that could hit (the union of the others' hits is empty)
-        self.children = {t.code: [(c, need_of(c)) for c in t.match.params["conditions"]]
-                         for t in tags if t.match.type.name == "any"}
-        every = [n for n in self.needs.values() if n is not None]
-        every += [n for kids in self.children.values() for _, n in kids if n is not None]
-        text = set().union(*(n.text for n in every)) if every else set()
-        sound = set().union(*(n.sound for n in every)) if every else set()
-        self._text = _index(text, lambda w: w[0])
+        self._kids: dict[str, list[Cond] | None] = {}
+        self._always: dict[str, frozenset[int]] = {}  # units with no checkable need: always run
+        self._similar: dict[str, list[tuple[int, tuple]]] = {}  # units a similar-example bound may switch on
+        by_text: dict[str, list[tuple[str, int]]] = {}
+        by_sound: dict[str, list[tuple[str, int]]] = {}
+        for t in tags:
+            if t.match.type.name == "any":
+                kids = list(t.match.params["conditions"])
+                units = [need_of(c) for c in kids]
+                self._kids[t.code] = kids
+            else:
+                units = [self.needs[t.code]]
+                self._kids[t.code] = None
+            self._always[t.code] = frozenset(i for i, n in enumerate(units) if n is None)
+            self._similar[t.code] = [(i, n.similar) for i, n in enumerate(units) if n is not None and n.similar]
+            for i, n in enumerate(units):
+                if n is not None:
+                    for w in n.text:
+                        by_text.setdefault(w, []).append((t.code, i))
+                    for w in n.sound:
+                        by_sound.setdefault(w, []).append((t.code, i))
+        self._n = {t.code: len(self._kids[t.code] or [None]) for t in tags}
+        self._by_text, self._by_sound = by_text, by_sound
+        self._pruned: dict[tuple[str, tuple[int, ...]], Cond] = {}
+        self._text = _index(set(by_text), lambda w: w[0])
         self._keys: dict[str, set[str]] = {}  # sound key -> the phrases with that sound
-        for w in sound:
+        for w in by_sound:
             self._keys.setdefault(sound_key(w), set()).add(w)
         self._sound = _index(set(self._keys), lambda w: w[0])
 
-    def present(self, texts: list[str]) -> tuple[set[str], set[str]]:
-        """The phrases that occur in these normalised texts as written, and those that occur by sound."""
+    def present(self, texts: list[str]) -> Found:
+        """The phrases that occur in these normalised texts as written and by sound, and the tag units they switch on."""
         found_text: set[str] = set()
         found_sound: set[str] = set()
         joined = "\n".join(texts)
@@ -223,35 +253,34 @@ class Prefilter:
             _scan(self._sound, set(key), key, keys)
             for k in keys:
                 found_sound |= self._keys[k]
-        return found_text, found_sound
+        units: dict[str, set[int]] = {}
+        for by, found in ((self._by_text, found_text), (self._by_sound, found_sound)):
+            for w in found:
+                for code, i in by[w]:
+                    units.setdefault(code, set()).add(i)
+        return Found(found_text, found_sound, units)
 
-    def could_match(self, code: str, present: tuple[set[str], set[str]], texts: list[str] = ()) -> bool:  # type: ignore[assignment]
-        """Whether the tag ``code`` could hit ``texts`` where ``present`` (from :meth:`present`) occurs."""
-        return _possible(self.needs.get(code), present, texts)
-
-    def condition(self, tag: Any, present: tuple[set[str], set[str]], texts: list[str] = ()) -> Cond | None:  # type: ignore[assignment]
-        """The condition to run for ``tag`` on ``texts`` holding these phrases: None when it cannot hit,
-        else its own condition, or for a top-level ``any`` one holding only the children that could hit.
-        ``present`` may come from more text than ``texts`` (the whole call for a trigger-only tag):
+    def condition(self, tag: Any, found: Found, texts: list[str] = ()) -> Cond | None:  # type: ignore[assignment]
+        """The condition to run for ``tag`` on ``texts``: None when it cannot hit, else its own
+        condition, or for a top-level ``any`` one holding only the children that could hit.
+        ``found`` may come from more text than ``texts`` (the whole call for a trigger-only tag):
         a phrase seen elsewhere only makes the engine look."""
-        children = self.children.get(tag.code)
-        if children is None:
-            return tag.match if _possible(self.needs.get(tag.code), present, texts) else None
-        keep = [c for c, need in children if _possible(need, present, texts)]
+        code = tag.code
+        keep = found.units.get(code)
+        always, similar = self._always[code], self._similar[code]
+        if not keep and not always and not similar:
+            return None
+        keep = set(keep or ()) | always
+        for i, needs in similar:
+            if i not in keep and any(similar_possible(t, ex, th, sc) for ex, th, sc in needs for t in texts):
+                keep.add(i)
         if not keep:
             return None
-        if len(keep) == len(children):
+        if len(keep) == self._n[code]:
             return tag.match
-        return Cond(tag.match.type, {**tag.match.params, "conditions": keep}, tag.match.where)
-
-
-def _possible(need: Need | None, present: tuple[set[str], set[str]], texts: list[str]) -> bool:
-    if need is None:
-        return True
-    if not need.text.isdisjoint(present[0]) or not need.sound.isdisjoint(present[1]):
-        return True
-    for ex, th, sc in need.similar:
-        for t in texts:
-            if similar_possible(t, ex, th, sc):
-                return True
-    return False
+        units = tuple(sorted(keep))
+        cond = self._pruned.get((code, units))
+        if cond is None:
+            kids = self._kids[code] or []
+            cond = self._pruned[(code, units)] = Cond(tag.match.type, {**tag.match.params, "conditions": [kids[i] for i in units]}, tag.match.where)
+        return cond
