@@ -173,11 +173,11 @@ def bench_topics(dialogues: dict, tax) -> None:
     print(f"purity against the addressed company: {purity:.3f} over {total} clustered dialogues with an @account "
           f"(random clusters of the same sizes: {sum(base) / len(base):.3f}); "
           f"{len({c for c in pool})} companies, largest share {Counter(pool).most_common(1)[0][1] / total:.3f}")
-    print("rank size coherence majority-company(share)  name: top phrases")
+    print("rank size coherence focus majority-company(share)  name: top phrases  (focus: share of members holding the top phrase)")
     for k, (t, known) in enumerate(zip(topics, members), start=1):
         top = Counter(known).most_common(1)
         maj = f"{top[0][0]}({top[0][1] / len(known):.2f})" if top else "-"
-        print(f"{k:4} {t.size:4} {t.coherence:9.3f} {maj:22}  {t.name}: {'、'.join(t.phrases)}")
+        print(f"{k:4} {t.size:4} {t.coherence:9.3f} {t.focus:5.2f} {maj:22}  {t.name}: {'、'.join(t.phrases)}")
 
 
 def simulate(pool_tags: list[set[str]], surge_idx: list[int], seed: int, db: Path, nights: int = 30,
