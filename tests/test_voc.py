@@ -15,7 +15,7 @@ from qc.voc import TaxonomyError, check_taxonomy, load_taxonomy, run_tag_tests, 
 from qc.voc.report import write_voc_report
 from qc.voc.store import VocStore, VocStoreError
 from qc.voc.topics import emerging_topics
-from qc.voc.trends import detect_spikes, lift, pareto, quadrants, spike_pvalue
+from qc.voc.trends import lift, pareto, quadrants, spike_pvalue
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = Path(__file__).parent / "data" / "voc_bad" / "broken.yaml"
