@@ -208,24 +208,27 @@ def tag_call(transcript: Transcript, taxonomy: Taxonomy, emotion: CallEmotion | 
     trigger_v = _trigger(view)
     # Each scope gets a context holding just its lines: a keyword condition searches its whole
     # context in one pass, so a trigger-only tag then reads two lines, not the whole call.
-    contexts: dict[str, tuple[CallContext, list[int]]] = {}
+    contexts: dict[Any, tuple[CallContext, list[int]]] = {}  # by scope, and by lines (scopes with the same lines share one)
 
     def context(scope: str) -> tuple[CallContext, list[int]]:
         got = contexts.get(scope)
         if got is None:
             if scope == "call":
-                keep = list(range(len(view.utterances)))
+                keep = tuple(range(len(view.utterances)))
             elif scope == "customer":
-                keep = list(_customer(view))
+                keep = tuple(_customer(view))
             else:
-                keep = list(trigger_v)
-            sub = dataclasses.replace(view, utterances=[view.utterances[i] for i in keep])
-            emo = None
-            if emotion is not None:
-                pos = {index[k]: n for n, k in enumerate(keep)}
-                emo = dataclasses.replace(emotion, utterances=[
-                    dataclasses.replace(e, index=pos[e.index]) for e in emotion.utterances if e.index in pos])
-            got = contexts[scope] = (CallContext(sub, emo), [index[k] for k in keep])
+                keep = tuple(trigger_v)
+            got = contexts.get(keep)
+            if got is None:
+                sub = dataclasses.replace(view, utterances=[view.utterances[i] for i in keep])
+                emo = None
+                if emotion is not None:
+                    pos = {index[k]: n for n, k in enumerate(keep)}
+                    emo = dataclasses.replace(emotion, utterances=[
+                        dataclasses.replace(e, index=pos[e.index]) for e in emotion.utterances if e.index in pos])
+                got = contexts[keep] = (CallContext(sub, emo), [index[k] for k in keep])
+            contexts[scope] = got
         return got
 
     pf = pf if prefilter else None
