@@ -15,7 +15,7 @@ from qc.voc import TaxonomyError, check_taxonomy, load_taxonomy, run_tag_tests, 
 from qc.voc.report import write_voc_report
 from qc.voc.store import VocStore, VocStoreError
 from qc.voc.topics import emerging_topics
-from qc.voc.trends import detect_spikes, lift, pareto, quadrants, spike_pvalue
+from qc.voc.trends import lift, pareto, quadrants, spike_pvalue
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = Path(__file__).parent / "data" / "voc_bad" / "broken.yaml"
@@ -262,10 +262,37 @@ def test_the_prefilter_never_changes_a_tag(tax):
         fast, slow = tag_call(call, tax), tag_call(call, tax, prefilter=False)
         assert [(t.code, t.evidence) for t in fast.tags] == [(t.code, t.evidence) for t in slow.tags], call.call_id
     needs = {t.code: need_of(t.match) for t in tax}
-    assert needs["NET02"] is not None and " xin hao cha " not in needs["NET02"].sound
-    assert " xin hao cha " in needs["NET01"].sound  # matched by sound: 信号差 heard as 信好差
-    assert " xin hao " not in needs["NET01"].sound  # two characters: only as written
-    assert needs["HOW01"] is None  # a regex: always run
+    assert needs["NET02"] is not None and "信号差" not in needs["NET02"].sound
+    assert "信号差" in needs["NET01"].sound  # matched by sound: 信号差 heard as 信好差
+    assert "信号" not in needs["NET01"].sound and "信号" in needs["NET01"].text  # two characters: only as written
+    assert {"怎么", "如何", "怎样"} <= needs["HOW01"].text  # the regex (怎么|如何|怎样)…: one of its literals
+    assert needs["PLAN01"].similar  # similar examples: a character-overlap bound
+
+
+def test_prefilter_bounds_are_safe():
+    from rapidfuzz import fuzz
+
+    from qc.rules.conditions.text import _pinyin_line_of
+    from qc.voc.prefilter import regex_literals, similar_possible, sound_key
+
+    assert regex_literals(r"订单号\d+") == {"订单号"}
+    assert regex_literals(r"(怎么|如何)\w{0,3}设置") == {"怎么", "如何"}
+    assert regex_literals(r"(ab|c?)d") == {"d"} and regex_literals(r"x?y") == {"y"}
+    assert regex_literals(r"(?i)abc") is None and regex_literals(r"\d+") is None
+    rng = random.Random(3)
+    alphabet = "套餐流量话费扣钱怎么这么高宽带断网了我的"
+    for _ in range(3000):
+        a = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
+        b = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
+        for scorer, score in (("partial", fuzz.partial_ratio), ("ratio", fuzz.ratio)):
+            if scorer == "partial" and len(a) < 0.6 * len(b):
+                continue
+            if score(a, b) >= 70:
+                assert similar_possible(a, (b,), 70, scorer), (a, b, scorer)
+    for text in ("家里手机信好差", "4g卡套參", "abc123", "以及移机", "营业厅几点"):
+        line = _pinyin_line_of(text, False)[0]
+        for phrase in ("信号差", "4g卡", "套餐", "停机", "移机", "c12", "机"):
+            assert (sound_key(phrase) in sound_key(text)) == (_pinyin_line_of(phrase, False)[0] in line), (text, phrase)
 
 
 def test_cli_tag_trend_and_add(tmp_path, tax):
@@ -302,3 +329,21 @@ def test_tags_that_read_the_agent_or_the_emotion_stage():
     call = _call("s1", ("agent", "您好"), ("customer", "我家宽带坏了"), ("agent", "明天给您回电"))
     v = tag_call(call, scopes)
     assert v.codes == ["AGNT01"] and v.tags[0].evidence.utterance == 2 and v.tags[0].evidence.role == "agent"
+
+
+def test_voc_uses_only_public_names_of_other_modules():
+    import ast
+
+    for path in sorted((ROOT / "qc" / "voc").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("qc.") and not node.module.startswith("qc.voc"):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private, f"{path.name}:{node.lineno} imports {private} from {node.module}"
+
+
+def test_topic_features_drop_boilerplate_and_add_phrases():
+    from qc.voc.topics import features, strip_boilerplate
+
+    assert strip_boilerplate("你好！系统更新以后相册打不开。谢谢！") == "系统更新以后相册打不开。"
+    f = features("#双十一# 新年快乐！系统更新以后相册照片不见了")
+    assert "相册" in f and "照片" in f and "相册照片" in f and "快乐" not in f

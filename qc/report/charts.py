@@ -108,3 +108,37 @@ def trend(points: list[tuple[str, float]], pass_line: float | None = None, width
     if len(xy) > 1:
         body.append('<polyline fill="none" stroke="#5b9bd5" stroke-width="2" points="' + " ".join(f"{x:.1f},{y:.1f}" for x, y in xy) + '"/>')
     return _svg(width, height, body, "趋势")
+
+
+# --- public building blocks for other pages (the VOC page) ---
+
+__all__ += ["svg", "line"]
+
+
+def svg(width: int, height: int, body: list[str], title: str) -> str:
+    """An inline ``<svg>`` in the report's font holding ``body`` (SVG elements as strings); ``title``
+    is its accessible name. For pages that draw their own marks in the report's style."""
+    return _svg(width, height, body, title)
+
+
+def line(points: list[tuple[str, float]], width: int = 300, height: int = 90, suffix: str = "%", title: str = "趋势") -> str:
+    """A small line chart of a value night over night, scaled to its own maximum (a tag's share of
+    calls): a dot per night with its value on hover, the first and last night under the axis."""
+    if not points:
+        return ""
+    left, bottom, plot_w, plot_h = 44, height - 18, width - 54, height - 28
+    top = max(v for _, v in points) or 1.0
+    body = [f'<line x1="{left}" y1="{bottom}" x2="{left + plot_w}" y2="{bottom}" stroke="#888"/>',
+            f'<text x="{left - 3}" y="{bottom - plot_h + 4}" text-anchor="end">{top:.1f}{escape(suffix)}</text>']
+    xy = []
+    for i, (label, v) in enumerate(points):
+        x = left + plot_w * (i + 0.5) / len(points)
+        y = bottom - plot_h * v / top
+        xy.append((x, y))
+        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" fill="#5b9bd5"><title>{escape(label)}: {v:.1f}{escape(suffix)}</title></circle>')
+    short = lambda d: d[5:] if len(d) == 10 else d  # noqa: E731  (2026-01-05 -> 01-05)
+    body.append(f'<text x="{left}" y="{height - 4}">{escape(short(points[0][0]))}</text>')
+    body.append(f'<text x="{left + plot_w}" y="{height - 4}" text-anchor="end">{escape(short(points[-1][0]))}</text>')
+    if len(xy) > 1:
+        body.append('<polyline fill="none" stroke="#5b9bd5" stroke-width="1.5" points="' + " ".join(f"{x:.1f},{y:.1f}" for x, y in xy) + '"/>')
+    return _svg(width, height, body, title)

@@ -461,3 +461,26 @@ def _load_lines(node: Any, pos: Pos, problems: Problems) -> list[Utterance]:
             confidence=float(conf) if isinstance(conf, (int, float)) else None,
         ))
     return out
+
+
+# --- public helpers for other YAML formats whose entries are rule-like (the VOC taxonomy) ---
+
+__all__ += ["read_str", "compile_condition", "load_tests"]
+
+
+def read_str(m: YMap, key: str, problems: Problems, what: str | None = None) -> str:
+    """The string at ``key`` of a mapping read from YAML: "" when absent, "" and a ``YAML0xx``
+    problem at its file:line:col when it is not a string."""
+    return _str(m, key, problems, what)
+
+
+def compile_condition(node: Any, pos: Pos, problems: Problems) -> Cond | None:
+    """Compile a ``match:`` condition tree (every registered condition type, the all / any / not
+    shorthands); every problem is added to ``problems`` at its file:line:col. None when invalid."""
+    return _compile(node, pos, problems)
+
+
+def load_tests(m: YMap, file: str, problems: Problems, where: str) -> list[RuleTest]:
+    """The ``tests:`` cases of a rule-like mapping (mini transcripts with expect hit / no_hit),
+    validated like a rule's; ``where`` names the entry in messages (``rule FORB01``)."""
+    return _load_tests(m, file, problems, where)

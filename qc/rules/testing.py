@@ -8,7 +8,7 @@ from qc.rules.engine import inspect
 from qc.rules.model import Rule, RuleSet, RuleTest
 from qc.types import CallEmotion, UtteranceEmotion
 
-__all__ = ["CaseResult", "run_case", "run_rule_tests"]
+__all__ = ["CaseResult", "run_case", "run_rule_tests", "case_emotion"]
 
 
 @dataclass
@@ -29,7 +29,8 @@ class CaseResult:
         return f"{self.case.file}:{self.case.line}: {self.rule.code} {status} {self.case.name}: expected {want}, got {self.got}"
 
 
-def _emotion(case: RuleTest) -> CallEmotion | None:
+def case_emotion(case: RuleTest) -> CallEmotion | None:
+    """The per-line emotion a test case gives (``emotion: [0.9, …]``), as a CallEmotion; None when it gives none."""
     if case.emotion is None:
         return None
     us = case.transcript.utterances
@@ -48,7 +49,7 @@ def run_case(rule: Rule, case: RuleTest) -> CaseResult:
 
     With ``at``, the lines the findings quote as evidence (numbered from 1) must be exactly those.
     """
-    result = inspect(case.transcript, RuleSet([rule]), emotion=_emotion(case))
+    result = inspect(case.transcript, RuleSet([rule]), emotion=case_emotion(case))
     findings = [f for f in result.findings if f.rule == rule.code]
     n = len(findings)
     if rule.code in result.not_applicable:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -211,16 +211,12 @@ def write_voc_report(
     return VocReport(page, xlsx, vocs, spikes, topics, items, [page, xlsx, out / "voc.json"])
 
 
-# --- charts (the report's SVG style; every bar links to its quotes) ---
-
-
-def _svg(width: int, height: int, body: list[str], title: str) -> str:
-    from qc.report.charts import _svg as svg
-
-    return svg(width, height, body, title)
+# --- charts (qc.report.charts' SVG; every bar and dot links to its quotes) ---
 
 
 def _tag_bars(rows: list[dict[str, Any]], width: int = 640) -> str:
+    from qc.report.charts import svg
+
     rows = [r for r in rows if r["count"]][:20]
     row_h = 22
     height = row_h * max(1, len(rows)) + 12
@@ -236,30 +232,12 @@ def _tag_bars(rows: list[dict[str, Any]], width: int = 640) -> str:
         body.append(f'<a href="#tag-{r["code"]}"><rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{color}">'
                     f'<title>{escape(r["label"])}: {r["count"]} 通 — “{escape(quote[:60])}”</title></rect></a>')
         body.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 14}">{r["count"]} ({100 * r["share"]:.1f}%)</text>')
-    return _svg(width, height, body, "标签分布")
-
-
-def _share_trend(points: list[tuple[str, float]], width: int = 300, height: int = 90) -> str:
-    if not points:
-        return ""
-    left, bottom, plot_w, plot_h = 44, height - 18, width - 54, height - 28
-    top = max(v for _, v in points) or 1.0
-    body = [f'<line x1="{left}" y1="{bottom}" x2="{left + plot_w}" y2="{bottom}" stroke="#888"/>',
-            f'<text x="{left - 3}" y="{bottom - plot_h + 4}" text-anchor="end">{top:.1f}%</text>']
-    xy = []
-    for i, (label, v) in enumerate(points):
-        x = left + plot_w * (i + 0.5) / len(points)
-        y = bottom - plot_h * v / top
-        xy.append((x, y))
-        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" fill="#5b9bd5"><title>{escape(label)}: {v:.1f}%</title></circle>')
-    body.append(f'<text x="{left}" y="{height - 4}">{escape(points[0][0][5:])}</text>')
-    body.append(f'<text x="{left + plot_w}" y="{height - 4}" text-anchor="end">{escape(points[-1][0][5:])}</text>')
-    if len(xy) > 1:
-        body.append('<polyline fill="none" stroke="#5b9bd5" stroke-width="1.5" points="' + " ".join(f"{x:.1f},{y:.1f}" for x, y in xy) + '"/>')
-    return _svg(width, height, body, "占比趋势")
+    return svg(width, height, body, "标签分布")
 
 
 def _quadrant(rows: list[dict[str, Any]], overall: float, width: int = 520, height: int = 320) -> str:
+    from qc.report.charts import svg
+
     pts = [r for r in rows if r["count"]]
     if not pts:
         return ""
@@ -284,29 +262,30 @@ def _quadrant(rows: list[dict[str, Any]], overall: float, width: int = 520, heig
     body.append(f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">来电量（通）</text>')
     body.append(f'<text x="12" y="{bottom - plot_h / 2}" transform="rotate(-90 12 {bottom - plot_h / 2})" text-anchor="middle">不满率</text>')
     body.append(f'<text x="{left - 4}" y="{bottom - plot_h + 4}" text-anchor="end">100%</text><text x="{left - 4}" y="{bottom}" text-anchor="end">0</text>')
-    return _svg(width, height, body, "四象限")
+    return svg(width, height, body, "四象限")
 
 
 def _render(summary, tag_rows, dept_rows, spikes, dept_spikes, items, topics, team_rows, top_codes, tags, vocs, call_pages, overall) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
-    from qc.report import _env as report_env
     from qc.report import page_name
+    from qc.report.charts import line
     from qc.report.charts import pareto as pareto_chart
 
-    env = Environment(loader=PackageLoader("qc.voc", "templates"), autoescape=select_autoescape(default=True, default_for_string=True),
+    # the VOC templates first, then the night report's (its stylesheet, style.css.j2)
+    env = Environment(loader=ChoiceLoader([PackageLoader("qc.voc", "templates"), PackageLoader("qc.report", "templates")]), autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = lambda v: "—" if v is None else f"{100 * v:.1f}%"
     env.filters["pts"] = lambda v: "—" if v is None else f"{100 * v:+.1f}"
     env.filters["lift"] = lambda v: "—" if v is None else f"{v:.2f}"
     env.filters["ts"] = lambda s: "" if s is None else f"{int(s) // 60:02d}:{int(s) % 60:02d}"
     env.filters["page"] = page_name
-    css = report_env().get_template("style.css.j2").render()
+    css = env.get_template("style.css.j2").render()
     return env.get_template("voc.html.j2").render(
         css=css, s=summary, tags=tag_rows, depts=dept_rows, spikes=spikes, dept_spikes=dept_spikes, items=items, topics=topics,
         teams=team_rows, top_codes=top_codes, tag_labels={c: t.label for c, t in tags.items()}, call_pages=call_pages,
         chart_tags=_tag_bars(tag_rows), chart_depts=pareto_chart([(d["department"], d["calls"]) for d in dept_rows if d["calls"]], unit="通"),
-        chart_quadrant=_quadrant(tag_rows, overall) if any(r["dissatisfied"] for r in tag_rows) else "", trends={r["code"]: _share_trend(r["trend"]) for r in tag_rows if r["count"] or r["spike"]},
+        chart_quadrant=_quadrant(tag_rows, overall) if any(r["dissatisfied"] for r in tag_rows) else "", trends={r["code"]: line(r["trend"], title="占比趋势") for r in tag_rows if r["count"] or r["spike"]},
         untagged=[v for v in vocs if not v.tags][:20],
     )
 

@@ -31,6 +31,11 @@ _MARKERS = ("@", "//", "http", "秒拍", "网页链接", "[", "我在", "·")  #
 _ATTACHMENT = re.compile(r"https?://\S+|秒拍视频|O网页链接|\[[^\[\]]{1,6}\]")  # links, video/page cards, [emoji]
 # Lines that open a call without saying anything yet: greetings, acknowledgements, identity answers.
 _FILLER = re.compile(r"(喂|你好|您好|哈喽|hello|hi|嗯|啊|哦|噢|呃|额|对的|对|是的|是|好的|好|行|可以|谢谢|没有|在吗|有人吗|请问|客服|那个|就是|我|一下|了|的|吧|呢|呀|\d)")
+# Three word characters that no filler can remove make a line substantive without the two passes below.
+_FILLER_CHARS = "".join(sorted({c for c in _FILLER.pattern if c.isalpha()}))
+_KEEPS = re.compile(rf"[^\W\d_{_FILLER_CHARS}](?:.*?[^\W\d_{_FILLER_CHARS}]){{2}}", re.S)
+_NON_WORD = re.compile(r"[\W_]+")
+_MARKER = re.compile("|".join(re.escape(m) for m in _MARKERS))
 _SENT = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
 # Cues for the fallback resolution estimate, read on the customer's last lines.
 _UNRESOLVED_CUES = (
@@ -47,7 +52,7 @@ _RESOLVED_CUES = (
 @lru_cache(maxsize=8192)
 def clean_text(text: str) -> str:
     """A customer line without chat addressing (@handles, quoted reposts, check-in places)."""
-    if not any(c in text for c in _MARKERS):
+    if not _MARKER.search(text):
         return text.strip(" ,，:：")
     text = _REPOST.sub("", text)
     text = _HANDLE.sub(" ", text)
@@ -62,8 +67,10 @@ def _customer(transcript: Transcript) -> list[int]:
 
 
 def _substantive(text: str) -> bool:
-    rest = _FILLER.sub("", re.sub(r"[\W_]+", "", text.lower()))
-    return len(rest) >= 3
+    low = text.lower()
+    if _KEEPS.search(low):
+        return True
+    return len(_FILLER.sub("", _NON_WORD.sub("", low))) >= 3
 
 
 def trigger_turns(transcript: Transcript, n: int = TRIGGER_TURNS) -> tuple[int, ...]:
@@ -74,7 +81,12 @@ def trigger_turns(transcript: Transcript, n: int = TRIGGER_TURNS) -> tuple[int, 
 
 def _trigger(view: Transcript, n: int = TRIGGER_TURNS) -> tuple[int, ...]:
     cust = _customer(view)
-    out = [i for i in cust if _substantive(view.utterances[i].text)][:n]
+    out = []
+    for i in cust:
+        if _substantive(view.utterances[i].text):
+            out.append(i)
+            if len(out) == n:
+                break
     return tuple(out or cust[:1])
 
 
@@ -167,13 +179,15 @@ def _view(transcript: Transcript, keep_agent: bool) -> tuple[Transcript, list[in
     return dataclasses.replace(transcript, utterances=us), index
 
 
-def _prefilter(taxonomy: Taxonomy) -> Any:
-    pf = taxonomy.__dict__.get("_prefilter")
-    if pf is None:
+def _compiled(taxonomy: Taxonomy) -> tuple[list[Any], bool, Any]:
+    """The enabled tags, whether one reads the agent's lines, and the prefilter: once per taxonomy."""
+    got = taxonomy.__dict__.get("_compiled")
+    if got is None:
         from qc.voc.prefilter import Prefilter
 
-        pf = taxonomy.__dict__["_prefilter"] = Prefilter([t for t in taxonomy if t.enabled])
-    return pf
+        tags = [t for t in taxonomy if t.enabled]
+        got = taxonomy.__dict__["_compiled"] = (tags, taxonomy.reads_agent, Prefilter(tags))
+    return got
 
 
 def tag_call(transcript: Transcript, taxonomy: Taxonomy, emotion: CallEmotion | None = None, prefilter: bool = True) -> CallVoc:
@@ -183,58 +197,50 @@ def tag_call(transcript: Transcript, taxonomy: Taxonomy, emotion: CallEmotion | 
         transcript: the call (audio with times, or a chat / ticket without).
         taxonomy: from :func:`qc.voc.load_taxonomy`.
         emotion: the emotion stage's result, for the resolution state (optional).
-        prefilter: skip tags none of whose phrases occur (:mod:`qc.voc.prefilter`; same result, faster).
+        prefilter: skip tags that cannot hit (:mod:`qc.voc.prefilter`; same result, faster).
 
     Returns:
         A :class:`~qc.voc.model.CallVoc`; each tag carries the customer's line that earned it.
     """
-    view, index = _view(transcript, keep_agent=taxonomy.reads_agent)
+    tags, reads_agent, pf = _compiled(taxonomy)
+    widest = "call" if reads_agent else "customer"
+    view, index = _view(transcript, keep_agent=reads_agent)
     trigger_v = _trigger(view)
     # Each scope gets a context holding just its lines: a keyword condition searches its whole
     # context in one pass, so a trigger-only tag then reads two lines, not the whole call.
-    contexts: dict[str, tuple[CallContext, list[int]]] = {}
+    contexts: dict[Any, tuple[CallContext, list[int]]] = {}  # by scope, and by lines (scopes with the same lines share one)
 
     def context(scope: str) -> tuple[CallContext, list[int]]:
         got = contexts.get(scope)
         if got is None:
             if scope == "call":
-                keep = list(range(len(view.utterances)))
+                keep = tuple(range(len(view.utterances)))
             elif scope == "customer":
-                keep = list(_customer(view))
+                keep = tuple(_customer(view))
             else:
-                keep = list(trigger_v)
-            sub = dataclasses.replace(view, utterances=[view.utterances[i] for i in keep])
-            emo = None
-            if emotion is not None:
-                pos = {index[k]: n for n, k in enumerate(keep)}
-                emo = dataclasses.replace(emotion, utterances=[
-                    dataclasses.replace(e, index=pos[e.index]) for e in emotion.utterances if e.index in pos])
-            got = contexts[scope] = (CallContext(sub, emo), [index[k] for k in keep])
+                keep = tuple(trigger_v)
+            got = contexts.get(keep)
+            if got is None:
+                sub = dataclasses.replace(view, utterances=[view.utterances[i] for i in keep])
+                emo = None
+                if emotion is not None:
+                    pos = {index[k]: n for n, k in enumerate(keep)}
+                    emo = dataclasses.replace(emotion, utterances=[
+                        dataclasses.replace(e, index=pos[e.index]) for e in emotion.utterances if e.index in pos])
+                got = contexts[keep] = (CallContext(sub, emo), [index[k] for k in keep])
+            contexts[scope] = got
         return got
 
-    pf = _prefilter(taxonomy) if prefilter else None
-    present: dict[str, tuple[set[str], set[str]]] = {}
-
-    def condition(tag: Any) -> Any:
-        if pf is None:
-            return tag.match
-        got = present.get(tag.scope)
-        if got is None:
-            ctx = context(tag.scope)[0]
-            lines = None
-            if pf.uses_sound:
-                from qc.rules.conditions.text import _pinyin_line_of
-
-                lines = [_pinyin_line_of(t, False)[0] for t in ctx.texts]
-            got = present[tag.scope] = pf.present(ctx.texts, lines)
-        return pf.condition(tag, got)
+    pf = pf if prefilter else None
+    # the phrases present anywhere the tags look (one scan): enough to rule a tag out in any scope
+    present = pf.present(context(widest)[0].texts) if pf is not None else None
 
     hits: list[TagHit] = []
-    for tag in taxonomy:
-        cond = condition(tag) if tag.enabled else None
+    for tag in tags:
+        ctx, where = context(tag.scope)
+        cond = pf.condition(tag, present, ctx.texts) if pf is not None else tag.match
         if cond is None:
             continue
-        ctx, where = context(tag.scope)
         try:
             found = cond.run(ctx, ctx.all)
         except NotApplicable:

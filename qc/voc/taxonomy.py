@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from qc.rules.loader import _compile, _load_tests, _str, rule_files
+from qc.rules.loader import compile_condition, load_tests, read_str, rule_files
 from qc.rules.model import RuleTest
 from qc.rules.registry import Cond
 from qc.yamlfile import Pos, Problems, YamlError, YamlFileError, YList, YMap, check_keys, did_you_mean, expect_type, load_yaml, type_name
@@ -209,37 +209,37 @@ def _load_file(data: Any, file: str, tax: Taxonomy, pending: list, problems: Pro
 
 def _load_tag(m: YMap, stage: str, departments: list[str], problems: Problems) -> Tag | None:
     n_before = len(problems)
-    code = _str(m, "code", problems)
+    code = read_str(m, "code", problems)
     where = f"tag {code}" if code else "tag"
     check_keys(m, allowed=TAG_KEYS, required=REQUIRED_TAG_KEYS, problems=problems, where=where)
     if code and not CODE_RE.match(code):
         problems.add(m.where("code"), "VOC002", f"code {code!r} must be capital letters then 2-3 digits (BILL01)")
-    name = _str(m, "name", problems)
+    name = read_str(m, "name", problems)
     if name and not NAME_RE.match(name):
         problems.add(m.where("name"), "VOC002", f"name {name!r} must be dotted lower_case words (billing.overcharge)")
-    label = _str(m, "label", problems)
+    label = read_str(m, "label", problems)
     if "label" in m and not label.strip():
         problems.add(m.where("label"), "VOC006", f"{where}: label is empty; give the short name a report shows")
-    dept = _str(m, "department", problems)
+    dept = read_str(m, "department", problems)
     if dept and departments and dept not in departments:
         problems.add(m.where("department"), "VOC003", f"{where}: unknown department {dept!r}{did_you_mean(dept, departments)}; list it under departments:")
     what = why = ""
     desc = m.get("description")
     if isinstance(desc, YMap):
         check_keys(desc, allowed={"what", "why", "example"}, required=("what", "why"), problems=problems, where=f"{where} description")
-        what, why = _str(desc, "what", problems), _str(desc, "why", problems)
+        what, why = read_str(desc, "what", problems), read_str(desc, "why", problems)
         for k, v in (("what", what), ("why", why)):
             if k in desc and not v.strip():
                 problems.add(desc.where(k), "VOC006", f"{where}: description.{k} is empty")
     elif desc is not None:
         problems.add(m.where("description"), "VOC006", f"{where}: description must be a mapping with what: and why:")
-    scope = _str(m, "in", problems) or "trigger"
+    scope = read_str(m, "in", problems) or "trigger"
     if scope not in SCOPES:
         problems.add(m.where("in"), "VOC004", f"{where}: in {scope!r} is not one of {', '.join(SCOPES)}{did_you_mean(scope, SCOPES)}")
     enabled = m.get("enabled", True)
     expect_type(enabled, bool, m.where("enabled"), problems, "enabled")
-    match = _compile(m.get("match"), m.where("match"), problems) if "match" in m else None
-    tests = _load_tests(m, m.pos.file, problems, where) if "tests" in m else []
+    match = compile_condition(m.get("match"), m.where("match"), problems) if "match" in m else None
+    tests = load_tests(m, m.pos.file, problems, where) if "tests" in m else []
     if match is None or len(problems) > n_before:
         return None
     return Tag(code=code, name=name, label=label, stage=stage, department=dept, what=what, why=why, match=match,

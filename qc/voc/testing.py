@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qc.rules.model import RuleTest
-from qc.rules.testing import _emotion
+from qc.rules.testing import case_emotion
 from qc.voc.tagging import tag_call
 from qc.voc.taxonomy import Tag, Taxonomy
 
@@ -28,7 +28,7 @@ class TagCaseResult:
 
 def run_tag_case(tag: Tag, case: RuleTest) -> TagCaseResult:
     """Tag the case's mini transcript with this one tag and compare with the expectation."""
-    voc = tag_call(case.transcript, Taxonomy([tag]), _emotion(case))
+    voc = tag_call(case.transcript, Taxonomy([tag]), case_emotion(case))
     hit = tag.code in voc.codes
     got = "hit" if hit else "no_hit"
     ok = (case.expect == "hit") == hit and case.expect != "not_applicable"
