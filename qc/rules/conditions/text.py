@@ -294,7 +294,8 @@ def keyword(
     ``near``: an ``any``/``all`` phrase counts only within ``distance`` characters of a ``near`` phrase.
     ``exclude``: utterances containing one of these phrases are skipped. ``unless_in``: an occurrence
     inside one of these longer phrases does not count (没办法 inside 有没有办法). ``homophone``: also
-    match by pinyin within this many syllable edits (机主 ~ 鸡主); ``fuzzy_sounds`` merges zh/z, n/l, -ng/-n."""
+    match by pinyin within this many syllable edits (机主 ~ 鸡主), where the sound-alike keeps the tone of at least
+    half of the characters it writes differently (急著 is not 机主); ``fuzzy_sounds`` merges zh/z, n/l, -ng/-n."""
     py = _pinyin or {}
     words = any or all or none or ()
     need = len(words) if all else (at_least or 1)
