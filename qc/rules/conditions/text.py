@@ -66,8 +66,9 @@ def _sounds_like(text: str, s: int, e: int, py: dict, syllables: tuple[str, ...]
 
     Toneless syllables ignore tones: 「请问您是急著用吗」 reads *shi ji zhu* like 是机主. Tone is a
     phoneme in Mandarin and what ASR writes in a word's place keeps it (公号/宫号/功耗 for 工号,
-    鸡主 for 机主, 何时 for 核实: same tones), so a sound-alike counts only when it keeps the tone
-    of at least half of the characters it writes differently (急著 for 机主: neither; 记住: neither).
+    鸡主 for 机主, 何时 for 核实: same tones), so a sound-alike that writes two or more characters
+    differently counts only when it keeps the tone of at least half of them (急著 for 机主: neither;
+    记住: neither). One character in another tone is the common slip (信好差 for 信号差) and counts.
     Tried and left out: requiring jieba word boundaries or no dictionary word inside the span lost
     true readings (身份正好四位 = 身份证后四位, 何时 = 核实, 功耗 = 工号) and caught nothing the
     tones miss.
@@ -79,7 +80,7 @@ def _sounds_like(text: str, s: int, e: int, py: dict, syllables: tuple[str, ...]
         if len(w) != len(found):  # an edit-distance match: no character-by-character comparison
             return True
         differ = [k for k in range(len(w)) if found[k] != w[k]]
-        if 2 * sum(_tone(found[k]) == _tone(w[k]) for k in differ) >= len(differ):
+        if len(differ) <= 1 or 2 * sum(_tone(found[k]) == _tone(w[k]) for k in differ) >= len(differ):
             return True
     return False
 
@@ -294,8 +295,8 @@ def keyword(
     ``near``: an ``any``/``all`` phrase counts only within ``distance`` characters of a ``near`` phrase.
     ``exclude``: utterances containing one of these phrases are skipped. ``unless_in``: an occurrence
     inside one of these longer phrases does not count (没办法 inside 有没有办法). ``homophone``: also
-    match by pinyin within this many syllable edits (机主 ~ 鸡主), where the sound-alike keeps the tone of at least
-    half of the characters it writes differently (急著 is not 机主); ``fuzzy_sounds`` merges zh/z, n/l, -ng/-n."""
+    match by pinyin within this many syllable edits (机主 ~ 鸡主), where a sound-alike that writes two or more
+    characters differently keeps the tone of at least half of them (急著 is not 机主); ``fuzzy_sounds`` merges zh/z, n/l, -ng/-n."""
     py = _pinyin or {}
     words = any or all or none or ()
     need = len(words) if all else (at_least or 1)
