@@ -205,11 +205,12 @@ def assign_mono_roles(
     else:
         return ["agent" if s > 0 else "unknown" for s in scores]
     roles = ["agent" if lab == agent else "customer" for lab in labels]
-    # Turn-taking: a short utterance between two lines of one voice, after a pause, is most
-    # likely the other party answering (是的, 那好吧, 谢谢): a voice vector of under two seconds
-    # says less than the turn does.
+    # Turn-taking: a short utterance between two lines of one voice, with a pause on either side,
+    # is most likely the other party answering (是的, 那好吧, 谢谢): a voice vector of under two
+    # seconds says less than the turn does. (Without a pause after it, it is the same speaker
+    # going on: 「感谢您的来电」「祝您生活愉快，再见」.)
     for i in range(1, len(roles) - 1):
         if (durations[i] < _REPLY_SECONDS and scores[i] == 0 and roles[i - 1] == roles[i] == roles[i + 1]
-                and (gaps is None or gaps[i] >= 0.1)):
+                and (gaps is None or gaps[i] >= 0.1 and gaps[i + 1] >= 0.1)):
             roles[i] = "customer" if roles[i] == "agent" else "agent"
     return roles
