@@ -441,3 +441,47 @@ def test_relisten_windows_follow_the_rules_scope():
     a, b = _rule_window(rules.get("CLOSE01"), t, "agent")
     assert (a, b) == (40.0, 61.5)  # the last 2 agent lines
     assert _rule_window(rules.get("FORB01"), t, "agent") is None  # no scope: nothing to re-listen
+
+
+def test_relisten_decodes_overlapping_windows_once_and_never_trades_one_deduction_for_another():
+    """OPEN01 and IDEN01 both deduct at the start: one decode with both rules' words. A re-heard
+    line that would lose the staff number (公后) is not swapped in, CLOSE01 (no words to listen
+    for) is not re-listened, and a phrase the re-listening did not hear is not invented."""
+    from qc.run.pipeline import CallPipeline, PipelineConfig
+    from qc.rules import inspect
+    from qc.types import Transcript, Utterance
+
+    class Fake:
+        def __init__(self, heard):
+            self.heard, self.calls = heard, []
+
+        def relisten(self, audio, channel, start, end, words=(), beam_size=10):
+            self.calls.append((channel, start, end, tuple(words)))
+            return [Utterance("unknown", text, a, b, 0.9, channel) for text, a, b in self.heard]
+
+    def call(opening):
+        return Transcript(call_id="x", meta={"direction": "inbound"}, utterances=[
+            Utterance("agent", opening, 0.5, 3.0, 0.9, 0), Utterance("customer", "你好", 3.5, 4.0, 0.9, 1),
+            Utterance("agent", "请问您是基础被人吗", 5.0, 7.0, 0.9, 0), Utterance("customer", "是的", 7.5, 8.0, 0.9, 1),
+            Utterance("agent", "好的请讲", 8.5, 9.5, 0.9, 0), Utterance("customer", "我要查话费", 10.0, 12.0, 0.9, 1),
+            Utterance("agent", "您的话费是三十元", 20.0, 23.0, 0.9, 0), Utterance("agent", "好的", 30.0, 31.0, 0.9, 0)])
+
+    pipe = CallPipeline(PipelineConfig(relisten=True))
+    # first pass: 工号 heard as 宫号 (a sound-alike, OPEN01 passes); IDEN01 and CLOSE01 deduct
+    t = call("您好宫号1047为您服务")
+    fired = {f.rule for f in inspect(t, pipe.rules).findings}
+    assert {"IDEN01", "CLOSE01"} <= fired and "OPEN01" not in fired
+    pipe._transcriber = Fake([("您好公后1047为您服务", 0.5, 3.0), ("请问您是机主本人吗", 5.0, 7.0)])
+    patched, rechecked = pipe.relisten(t, None, inspect(t, pipe.rules))
+    assert len(pipe._transcriber.calls) == 1 and rechecked == {"IDEN01"}  # CLOSE01: no words, not re-listened
+    channel, a, b, words = pipe._transcriber.calls[0]
+    assert channel == 0 and a < 0.5 and 9.5 <= b < 17.5 and "机主本人" in words and "工号" in words
+    after = {f.rule for f in inspect(patched, pipe.rules).findings}
+    assert "IDEN01" not in after and "OPEN01" not in after  # 公后 was not swapped in over 宫号
+    # both deduct; one decode serves both; nothing heard -> both still deduct (not invented)
+    t = call("您好欢迎致电服务热线")
+    pipe._transcriber = Fake([("您好欢迎致电服务热线", 0.5, 3.0), ("请问您是基础套餐用户吗", 5.0, 7.0)])
+    patched, rechecked = pipe.relisten(t, None, inspect(t, pipe.rules))
+    assert len(pipe._transcriber.calls) == 1 and rechecked == {"OPEN01", "IDEN01"}
+    assert {"OPEN01", "IDEN01"} <= {f.rule for f in inspect(patched, pipe.rules).findings}
+    assert not any(n["passed"] for n in patched.meta["asr_relistened"])

@@ -37,6 +37,7 @@ AGENT_PATTERNS: tuple[str, ...] = (
     r"给您带来(的)?不便",
     r"核实(一下)?(您的)?",
     r"请问(是)?.{0,6}(先生|女士)",
+    r"(^|[，,。 ])(好的|嗯)?[，, ]*(您)?请(您)?(讲|说)",
 )
 _AGENT_RE = [re.compile(p) for p in AGENT_PATTERNS]
 
@@ -161,6 +162,9 @@ def _two_voices(features: np.ndarray, durations: np.ndarray, min_seconds: float 
     return np.argmin(((z[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
 
 
+_REPLY_SECONDS = 2.0
+
+
 def assign_mono_roles(
     texts: list[str],
     features: np.ndarray | None,
@@ -200,4 +204,13 @@ def assign_mono_roles(
         agent = int(np.argmax(per_voice))
     else:
         return ["agent" if s > 0 else "unknown" for s in scores]
-    return ["agent" if lab == agent else "customer" for lab in labels]
+    roles = ["agent" if lab == agent else "customer" for lab in labels]
+    # Turn-taking: a short utterance between two lines of one voice, with a pause on either side,
+    # is most likely the other party answering (是的, 那好吧, 谢谢): a voice vector of under two
+    # seconds says less than the turn does. (Without a pause after it, it is the same speaker
+    # going on: 「感谢您的来电」「祝您生活愉快，再见」.)
+    for i in range(1, len(roles) - 1):
+        if (durations[i] < _REPLY_SECONDS and scores[i] == 0 and roles[i - 1] == roles[i] == roles[i + 1]
+                and (gaps is None or gaps[i] >= 0.1 and gaps[i + 1] >= 0.1)):
+            roles[i] = "customer" if roles[i] == "agent" else "agent"
+    return roles

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Callable
 
-from qc.normalize import find_pinyin, fuzzy_syllable, pinyin
+from qc.normalize import _pinyin_dict, find_pinyin, fuzzy_syllable, pinyin
 from qc.rules.conditions.common import REGEX_TIMEOUT_S, check_role, compile_regex, in_role, matches_each, phrases
 from qc.rules.context import Hit, NotApplicable
 from qc.rules.registry import condition
@@ -59,6 +59,47 @@ def _alternation(words):
 
     words = sorted(set(words), key=len, reverse=True)
     return re.compile("|".join(re.escape(w) for w in words)) if words else None
+
+
+def _sounds_like(text: str, s: int, e: int, py: dict, syllables: tuple[str, ...] | None = None) -> bool:
+    """Whether ``text[s:e]``, found by toneless sound, reads as one of the phrases of ``py`` misheard.
+
+    Toneless syllables ignore tones: 「请问您是急著用吗」 reads *shi ji zhu* like 是机主. Tone is a
+    phoneme in Mandarin and what ASR writes in a word's place keeps it (公号/宫号/功耗 for 工号,
+    鸡主 for 机主, 何时 for 核实: same tones), so a sound-alike that writes two or more characters
+    differently counts only when it keeps the tone of at least half of them (急著 for 机主: neither;
+    记住: neither). One character in another tone is the common slip (信好差 for 信号差) and counts.
+    Tried and left out: requiring jieba word boundaries or no dictionary word inside the span lost
+    true readings (身份正好四位 = 身份证后四位, 何时 = 核实, 功耗 = 工号) and caught nothing the
+    tones miss.
+    """
+    found = text[s:e]
+    for w, syl in py.items():
+        if syllables is not None and syl != syllables:
+            continue
+        if len(w) != len(found):  # an edit-distance match: no character-by-character comparison
+            return True
+        differ = [k for k in range(len(w)) if found[k] != w[k]]
+        if len(differ) <= 1 or 2 * sum(_tone(found[k]) == _tone(w[k]) for k in differ) >= len(differ):
+            return True
+    return False
+
+
+_TONE_MARKS = {"\u0304": 1, "\u0301": 2, "\u030c": 3, "\u0300": 4}
+
+
+@lru_cache(maxsize=4096)
+def _tone(ch: str) -> int:
+    """The tone (1-4, 5 neutral) of a character's first reading; 0 for a non-Han character."""
+    import unicodedata
+
+    readings = _pinyin_dict().get(ord(ch))
+    if not readings:
+        return 0
+    for c in unicodedata.normalize("NFD", readings.split(",")[0]):
+        if c in _TONE_MARKS:
+            return _TONE_MARKS[c]
+    return 5
 
 
 def _pinyin_line(ctx: Any, i: int, fuzzy: bool) -> tuple[str, tuple[int, ...]]:
@@ -148,6 +189,8 @@ def _any_joined_search(ctx: Any, idx: tuple[int, ...], rx, py_rx, homophone, fuz
                 e = s + m.group(0).count(" ") - 1
                 if unless_in and _inside(ctx.text(i), s, e, unless_in):
                     continue
+                if not _sounds_like(ctx.text(i), s, e, py, tuple(m.group(0).split())):
+                    continue
                 first[i] = (s, e)
         elif rest:
             for i in rest:
@@ -184,6 +227,8 @@ def _any_spans(ctx: Any, i: int, rx, py_rx, need: int, homophone, fuzzy, py, unl
             e = s + m.group(0).count(" ") - 1
             if unless_in and _inside(text, s, e, unless_in):
                 continue
+            if not _sounds_like(text, s, e, py, tuple(m.group(0).split())):
+                continue
             found.setdefault("py:" + m.group(0), (s, e))
             if len(found) >= need:
                 break
@@ -209,7 +254,7 @@ def _find(ctx: Any, i: int, word: str, homophone: int | None, fuzzy: bool, py: d
     target = py.get(word)
     if homophone is not None and target is not None:
         for s, e, _d in find_pinyin(ctx.pinyin(i, fuzzy), target, homophone):
-            if not unless_in or not _inside(text, s, e, unless_in):
+            if (not unless_in or not _inside(text, s, e, unless_in)) and _sounds_like(text, s, e, {word: target}):
                 return (s, e)
     return None
 
@@ -250,7 +295,8 @@ def keyword(
     ``near``: an ``any``/``all`` phrase counts only within ``distance`` characters of a ``near`` phrase.
     ``exclude``: utterances containing one of these phrases are skipped. ``unless_in``: an occurrence
     inside one of these longer phrases does not count (没办法 inside 有没有办法). ``homophone``: also
-    match by pinyin within this many syllable edits (机主 ~ 鸡主); ``fuzzy_sounds`` merges zh/z, n/l, -ng/-n."""
+    match by pinyin within this many syllable edits (机主 ~ 鸡主), where a sound-alike that writes two or more
+    characters differently keeps the tone of at least half of them (急著 is not 机主); ``fuzzy_sounds`` merges zh/z, n/l, -ng/-n."""
     py = _pinyin or {}
     words = any or all or none or ()
     need = len(words) if all else (at_least or 1)
