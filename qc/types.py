@@ -23,6 +23,7 @@ __all__ = [
     "ROLES",
     "Role",
     "CHANNELS",
+    "SEVERITIES",
     "Record",
     "Word",
     "Utterance",
@@ -50,6 +51,8 @@ Role = Literal["agent", "customer", "unknown"]
 ROLES: tuple[str, ...] = ("agent", "customer", "unknown")
 #: How the customer reached the contact centre: a phone call, a chat (IM, web, app) or a ticket (e-mail, form).
 CHANNELS: tuple[str, ...] = ("voice", "chat", "ticket")
+#: A finding's severity, mildest first (rules declare one; a scorecard gives each a default deduction).
+SEVERITIES: tuple[str, ...] = ("info", "minor", "major", "critical")
 
 R = TypeVar("R")
 

@@ -18,7 +18,10 @@ import inspect as _inspect
 from dataclasses import dataclass
 from typing import Any, Callable
 
-__all__ = ["ConditionType", "Cond", "REGISTRY", "condition", "get_condition", "all_conditions"]
+__all__ = ["ConditionType", "Cond", "REGISTRY", "Report", "condition", "get_condition", "all_conditions"]
+
+Report = Callable[[str, str, str], None]
+"""``report(key, code, message)``: how a ``prepare`` hook records a problem at a parameter's position."""
 
 
 @dataclass(frozen=True)

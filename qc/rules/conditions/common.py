@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from qc.normalize import normalize_text
+from qc.rules.registry import Report
 from qc.types import ROLES
 
 ROLE_CHOICES = ROLES + ("any",)
@@ -26,7 +27,7 @@ def in_role(ctx: Any, scope: tuple[int, ...], role: str | None) -> tuple[int, ..
     return tuple(i for i in scope if roles[i] == role)
 
 
-def check_role(params: dict, report: Callable[[str, str, str], None], key: str = "role") -> None:
+def check_role(params: dict, report: Report, key: str = "role") -> None:
     role = params.get(key)
     if role is not None and role not in ROLE_CHOICES:
         from qc.yamlfile import did_you_mean
@@ -34,7 +35,7 @@ def check_role(params: dict, report: Callable[[str, str, str], None], key: str =
         report(key, "RUL013", f"{key} must be one of {', '.join(ROLE_CHOICES)}, not {role!r}{did_you_mean(role, ROLE_CHOICES)}")
 
 
-def phrases(params: dict, key: str, report: Callable[[str, str, str], None], *, allow_empty: bool = True) -> tuple[str, ...]:
+def phrases(params: dict, key: str, report: Report, *, allow_empty: bool = True) -> tuple[str, ...]:
     """Normalise a list of phrases from the rule file; report empty lists and phrases that vanish."""
     values = params.get(key)
     if values is None:
@@ -51,7 +52,7 @@ def phrases(params: dict, key: str, report: Callable[[str, str, str], None], *, 
     return tuple(dict.fromkeys(out))
 
 
-def compile_regex(pattern: str, key: str, report: Callable[[str, str, str], None]):
+def compile_regex(pattern: str, key: str, report: Report):
     import regex
 
     try:

@@ -3,14 +3,12 @@ work-order (工单) note, and per-utterance sentiment from the emotion stage."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from qc.normalize import normalize_text
 from qc.rules.conditions.common import REGEX_TIMEOUT_S, check_role, compile_regex, in_role, joinable, matches_each
 from qc.rules.context import Hit, NotApplicable
-from qc.rules.registry import condition
-
-Report = Callable[[str, str, str], None]
+from qc.rules.registry import Report, condition
 
 
 def _prepare_meta(params: dict, report: Report) -> dict:

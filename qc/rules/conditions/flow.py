@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import bisect
-from typing import Any, Callable
+from typing import Any
 
 from qc.rules.conditions.common import check_role, in_role
 from qc.rules.context import Hit, NotApplicable
-from qc.rules.registry import Cond, condition
-
-Report = Callable[[str, str, str], None]
+from qc.rules.registry import Cond, Report, condition
 
 
 def _merge(hit_lists: list[list[Hit]]) -> list[Hit]:

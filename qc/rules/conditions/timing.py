@@ -6,13 +6,11 @@ hand-written or chat transcript never gets a false timing violation.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from qc.rules.conditions.common import check_role, in_role, phrases
 from qc.rules.context import Hit
-from qc.rules.registry import condition
-
-Report = Callable[[str, str, str], None]
+from qc.rules.registry import Report, condition
 
 
 def _positive(params: dict, report: Report, *keys: str) -> None:
