@@ -415,9 +415,9 @@ def agent(
         from qc.yamlfile import did_you_mean
 
         _fail(f"agent {agent_id!r} has no scorecard in {db}{' for ' + night if night else ''}{did_you_mean(agent_id, known)}")
-    from qc.report.redact import redact_data
+    from qc.report.redact import redact_card
 
-    card.top_violations = redact_data(card.top_violations)  # stored masked; an older database may not be
+    card = redact_card(card)  # stored masked; an older database may not be
     card.team = _shown(card.team)
     console = Console()
     fcr = "—" if card.fcr is None else f"{100 * card.fcr:.1f}%"
@@ -438,8 +438,8 @@ def agent(
     for col in ("规则", "评分项", "次数", "扣分", "示例"):
         top.add_column(col)
     for v in card.top_violations:
-        ex = v["examples"][0] if v["examples"] else None
-        top.add_row(v["rule"], v["item"], str(v["hits"]), f"{v['points']:g}", f"{ex['call_id']} {ex['text']}" if ex else "")
+        ex = v.examples[0] if v.examples else None
+        top.add_row(v.rule, v.item, str(v.hits), f"{v.points:g}", f"{ex.call_id} {ex.text}" if ex else "")
     console.print(top)
     trend = Table(title="趋势")
     for col in ("日期", "平均分", "通话"):

@@ -6,13 +6,14 @@ from functools import lru_cache
 from typing import Any
 
 from qc.normalize import normalize_text
+from qc.rules.context import CallContext
 from qc.rules.registry import Report
 from qc.types import ROLES
 
 ROLE_CHOICES = ROLES + ("any",)
 
 
-def in_role(ctx: Any, scope: tuple[int, ...], role: str | None) -> tuple[int, ...]:
+def in_role(ctx: CallContext, scope: tuple[int, ...], role: str | None) -> tuple[int, ...]:
     """The utterances of ``scope`` spoken by ``role`` (all of them for None / "any")."""
     if role is None or role == "any":
         return scope
@@ -131,7 +132,7 @@ def joinable(rx: Any) -> bool:
     return _joinable(rx.pattern, rx.flags)
 
 
-def matches_each(ctx: Any, idx: tuple[int, ...], rx: Any, first_only: bool = False) -> list[tuple[int, int, Any]]:
+def matches_each(ctx: CallContext, idx: tuple[int, ...], rx: Any, first_only: bool = False) -> list[tuple[int, int, Any]]:
     """``(utterance, offset, match)`` for every match of ``rx`` in the normalised text of each utterance
     of ``idx`` (only the first per utterance with ``first_only``), in order; spans of ``match`` minus
     ``offset`` are positions in that utterance's normalised text. One pass over the joined texts when
