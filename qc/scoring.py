@@ -27,6 +27,7 @@ from typing import Any, Iterable, Mapping
 
 from qc.defaults import scorecard_path as shipped_scorecard_path
 from qc.types import (
+    SEVERITIES,
     CallEmotion,
     CallInspection,
     CallScore,
@@ -66,8 +67,6 @@ __all__ = [
 
 #: The dimensions the shipped rules' categories map to (a scorecard may define others).
 DIMENSIONS: tuple[str, ...] = ("服务规范", "业务知识", "沟通技巧", "流程执行", "情绪管理")
-#: Severity levels, mildest first; a scorecard gives each a default deduction per hit.
-SEVERITIES: tuple[str, ...] = ("info", "minor", "major", "critical")
 #: Reviewer verdicts on a machine finding.
 VERDICTS: tuple[str, ...] = ("confirmed", "false_positive")
 

@@ -23,6 +23,7 @@ __all__ = [
     "ROLES",
     "Role",
     "CHANNELS",
+    "SEVERITIES",
     "Record",
     "Word",
     "Utterance",
@@ -40,6 +41,8 @@ __all__ = [
     "ItemScore",
     "DimensionScore",
     "CallScore",
+    "ViolationExample",
+    "ViolationSummary",
     "AgentScorecard",
     "CallResult",
     "to_dict",
@@ -50,6 +53,8 @@ Role = Literal["agent", "customer", "unknown"]
 ROLES: tuple[str, ...] = ("agent", "customer", "unknown")
 #: How the customer reached the contact centre: a phone call, a chat (IM, web, app) or a ticket (e-mail, form).
 CHANNELS: tuple[str, ...] = ("voice", "chat", "ticket")
+#: A finding's severity, mildest first (rules declare one; a scorecard gives each a default deduction).
+SEVERITIES: tuple[str, ...] = ("info", "minor", "major", "critical")
 
 R = TypeVar("R")
 
@@ -454,6 +459,26 @@ class CallScore(Record):
 
 
 @dataclass
+class ViolationExample(Record):
+    """One quoted hit behind a :class:`ViolationSummary`: the call, the second it starts, the text."""
+
+    call_id: str = ""
+    start: float | None = None
+    text: str = ""
+
+
+@dataclass
+class ViolationSummary(Record):
+    """One rule an agent broke over a night: the scorecard item, hits, points lost and examples."""
+
+    rule: str
+    item: str = ""
+    hits: int = 0
+    points: float = 0.0
+    examples: list[ViolationExample] = field(default_factory=list)
+
+
+@dataclass
 class AgentScorecard(Record):
     """One agent over one night: what a team lead reads.
 
@@ -469,7 +494,7 @@ class AgentScorecard(Record):
     pass_rate: float
     fatal_calls: int = 0
     dimensions: dict[str, float] = field(default_factory=dict)  # mean % of applicable points kept
-    top_violations: list[dict[str, Any]] = field(default_factory=list)  # rule, name, hits, points, examples
+    top_violations: list[ViolationSummary] = field(default_factory=list)  # most points lost first, at most 5
     rank_in_team: int = 0
     team_size: int = 0
     fcr: float | None = None

@@ -29,6 +29,7 @@ def test_a_result_saved_by_an_earlier_version_loads_and_saves_unchanged(tmp_path
 @pytest.mark.parametrize("path", sorted((GOLDEN / "input").glob("*.json")), ids=lambda p: p.stem)
 def test_golden_inputs_keep_every_field_they_hold(path):
     data = json.loads(path.read_text(encoding="utf-8"))
+    data["transcript"] = json.loads((GOLDEN / "transcripts" / path.name).read_text(encoding="utf-8"))
     for cls, key in ((Transcript, "transcript"), (CallInspection, "inspection"), (CallEmotion, "emotion")):
         if data.get(key) is None:
             continue
@@ -53,3 +54,19 @@ def test_a_missing_required_field_is_a_key_error_naming_it():
         Word.from_dict({"start": 0, "end": 1})
     with pytest.raises(KeyError, match="scorecard"):
         from_dict(CallScore, {"call_id": "c", "score": 1, "passed": True, "pass_line": 60, "earned": 1, "applicable": 1})
+
+
+def test_an_agent_card_stored_with_dict_violations_reads_back_typed_and_saves_the_same_json():
+    from qc.types import AgentScorecard, ViolationExample, ViolationSummary
+
+    stored = {"agent_id": "A1", "night": "2024-05-20", "team": "一组", "calls": 2, "mean_score": 90.0, "pass_rate": 1.0,
+              "fatal_calls": 0, "dimensions": {"服务规范": 95.0},
+              "top_violations": [{"rule": "OPEN01", "item": "开场白规范", "hits": 2, "points": 10.0,
+                                  "examples": [{"call_id": "C1", "start": 0.5, "text": "喂"}, {"call_id": "C2", "start": None, "text": "说"}]}],
+              "rank_in_team": 1, "team_size": 1, "fcr": None, "repeat_calls": 0, "trend": [["2024-05-20", 90.0, 2]],
+              "machine_mean_score": 90.0, "reviewed_calls": 0}
+    card = AgentScorecard.from_dict(stored)
+    v = card.top_violations[0]
+    assert isinstance(v, ViolationSummary) and v.hits == 2 and v.examples[1] == ViolationExample("C2", None, "说")
+    text = json.dumps(stored, ensure_ascii=False, sort_keys=False)
+    assert json.dumps(to_dict(card), ensure_ascii=False, sort_keys=False) == text

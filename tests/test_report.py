@@ -1,5 +1,4 @@
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,17 +10,7 @@ from qc.report import write_reports
 from qc.run.store import save_call_result
 from scoring_cases import GOLDEN, load_cases
 
-REGEN = os.environ.get("QC_REGEN_GOLDEN") == "1"  # QC_REGEN_GOLDEN=1 pytest tests/test_report.py rewrites the goldens
 NIGHT = "2024-05-20"
-
-
-def _check_golden(name, text):
-    path = GOLDEN / "expected" / name
-    if REGEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden {path}; run QC_REGEN_GOLDEN=1 pytest {__file__}"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from the golden file (regenerate if intended)"
 
 
 @pytest.fixture(scope="module")
@@ -36,16 +25,6 @@ def report(tmp_path_factory):
     cases[1].transcript.audio = AudioInfo(str(audio), "0" * 64, 11.0, 8000, 2, "wav")
     rep = write_reports(cases, tmp / "out", night=NIGHT, db=tmp / "h.sqlite", calibration=2)
     return rep, tmp / "out"
-
-
-def test_golden_scores_queue_and_exports(report):
-    rep, out = report
-    scores = {r["call_id"]: {k: r["score"][k] for k in ("score", "passed", "fatal", "fatal_items", "pending_review", "applicable", "earned")}
-              for r in json.loads((out / "night.json").read_text(encoding="utf-8"))["calls"]}
-    _check_golden("scores.json", json.dumps(scores, ensure_ascii=False, indent=1) + "\n")
-    _check_golden("queue.txt", "".join(f"{q.call_id} {q.priority:g} {'calibration' if q.calibration else ','.join(x.code for x in q.reasons)}\n" for q in rep.queue))
-    for name in ("calls.csv", "findings.csv", "queue.csv", "agents.csv"):
-        _check_golden(name, (out / name).read_text(encoding="utf-8-sig"))
 
 
 def test_exports_have_chinese_headers_and_are_redacted(report):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
-from typing import Any, Callable
+from typing import Callable
 
 from qc.run.store import CallResult
-from qc.types import AgentScorecard, CallScore
+from qc.types import AgentScorecard, CallScore, ViolationExample, ViolationSummary
 
 __all__ = ["build_agent_cards", "team_of_call"]
 
@@ -51,7 +51,7 @@ def build_agent_cards(
         n = len(calls)
         mean = round(sum(r.score.score for r in calls) / n, 1)
         dims: dict[str, list[float]] = defaultdict(list)
-        viol: dict[str, dict[str, Any]] = {}
+        viol: dict[str, ViolationSummary] = {}
         for r in calls:
             for d in r.score.dimensions:
                 if d.points > 0:
@@ -60,14 +60,14 @@ def build_agent_cards(
                 for ded in item.deductions:
                     if ded.status not in ("deducted", "capped", "fatal"):
                         continue
-                    v = viol.setdefault(ded.rule, {"rule": ded.rule, "item": item.name, "hits": 0, "points": 0.0, "examples": []})
-                    v["hits"] += 1
-                    v["points"] += ded.points
-                    if len(v["examples"]) < examples and ded.evidence is not None:
-                        v["examples"].append({"call_id": r.call_id, "start": ded.evidence.start, "text": ded.evidence.text})
-        top = sorted(viol.values(), key=lambda v: (-v["points"], -v["hits"], v["rule"]))[:5]
+                    v = viol.setdefault(ded.rule, ViolationSummary(ded.rule, item.name))
+                    v.hits += 1
+                    v.points += ded.points
+                    if len(v.examples) < examples and ded.evidence is not None:
+                        v.examples.append(ViolationExample(r.call_id, ded.evidence.start, ded.evidence.text))
+        top = sorted(viol.values(), key=lambda v: (-v.points, -v.hits, v.rule))[:5]
         for v in top:
-            v["points"] = round(v["points"], 1)
+            v.points = round(v.points, 1)
         teams = Counter(team_of(r) for r in calls)
         f = fcr.get(agent)
         history = [t for t in trends.get(agent, []) if t[0] < night]

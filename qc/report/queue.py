@@ -36,10 +36,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from qc.emotion.summary import RISK_NAMES, risk_names  # noqa: F401  (RISK_NAMES: the reports' name table)
-from qc.types import Evidence
+from qc.types import CallResult, Evidence
 
 __all__ = [
     "PRIORITY_POINTS", "COMPLAINT_POINTS", "SEVERITY_WEIGHTS", "QueueEntry", "Reason", "call_priority",
@@ -110,9 +110,9 @@ def _pct(p: float) -> str:
     return f"{100 * p:.0f}%"
 
 
-def call_priority(result: Any, repeat_complaint: bool = False,
+def call_priority(result: CallResult, repeat_complaint: bool = False,
                   rule_precision: Mapping[str, float] | None = None) -> tuple[float, list[Reason]]:
-    """Priority and reasons for one ``CallResult`` (see the module docstring for the points).
+    """Priority and reasons for one call (see the module docstring for the points).
 
     Args:
         result: the call.
@@ -188,7 +188,7 @@ def call_priority(result: Any, repeat_complaint: bool = False,
     return round(sum(r.points for r in reasons), 1), reasons
 
 
-def _is_clean(result: Any) -> bool:
+def _is_clean(result: CallResult) -> bool:
     e = result.emotion
     return (
         result.score.passed
@@ -197,13 +197,13 @@ def _is_clean(result: Any) -> bool:
 
 
 def build_queue(
-    results: Iterable[Any],
+    results: Iterable[CallResult],
     *,
     limit: int | None = None,
     calibration: int | float = 0.05,
     seed: int | str = 0,
     repeat_complaints: set[str] | None = None,
-    team_of: Any = None,
+    team_of: Callable[[CallResult], str] | None = None,
     rule_precision: Mapping[str, float] | None = None,
 ) -> list[QueueEntry]:
     """Rank calls for re-review and append a seeded random sample of clean calls.
@@ -221,7 +221,7 @@ def build_queue(
     repeat_complaints = repeat_complaints or set()
     team_of = team_of or (lambda r: str(r.transcript.meta.get("team") or "未分组"))
     ranked: list[QueueEntry] = []
-    clean: list[Any] = []
+    clean: list[CallResult] = []
     for r in results:
         priority, reasons = call_priority(r, r.call_id in repeat_complaints, rule_precision)
         if priority > 0:

@@ -199,7 +199,8 @@ def _redact_evidence(e: Evidence | None) -> Evidence | None:
 
 def redact_card(card: AgentScorecard) -> AgentScorecard:
     """A copy of an agent scorecard with its example quotes masked."""
-    top = [{**v, "examples": [{**ex, "text": redact_text(ex.get("text") or "")} for ex in v["examples"]]} for v in card.top_violations]
+    top = [dataclasses.replace(v, examples=[dataclasses.replace(ex, text=redact_text(ex.text)) for ex in v.examples])
+           for v in card.top_violations]
     return dataclasses.replace(card, top_violations=top, team=redact_text(card.team))
 
 

@@ -26,7 +26,7 @@ from qc.report.history import ReviewedScore
 from qc.report.names import ROLE_NAMES, SEVERITY_NAMES, STATUS_NAMES, VERDICT_NAMES
 from qc.report.queue import QueueEntry
 from qc.run.store import CallResult
-from qc.types import AgentScorecard
+from qc.types import AgentScorecard, ViolationExample
 
 __all__ = ["NightTables", "night_tables", "write_exports", "pareto_rows", "team_rows", "score_basis"]
 
@@ -87,7 +87,7 @@ def _queue_row(rank: int, q: QueueEntry) -> list[Any]:
 def _agent_row(c: AgentScorecard) -> list[Any]:
     return [
         c.agent_id, c.team, c.calls, c.mean_score, c.pass_rate, c.fatal_calls, c.rank_in_team, c.team_size,
-        "" if c.fcr is None else c.fcr, c.repeat_calls, "、".join(f"{v['rule']}×{v['hits']}" for v in c.top_violations),
+        "" if c.fcr is None else c.fcr, c.repeat_calls, "、".join(f"{v.rule}×{v.hits}" for v in c.top_violations),
         c.machine_mean_score if c.machine_mean_score is not None else c.mean_score, c.reviewed_calls, score_basis(c.reviewed_calls, c.calls),
     ]
 
@@ -130,8 +130,8 @@ def write_exports(out: Path, t: NightTables, cards: list[AgentScorecard], dim_na
         ("坐席评分卡", AGENT_COLUMNS, t.agents),
         ("维度得分率", ["坐席工号", "班组"] + dim_names, [[c.agent_id, c.team] + [c.dimensions.get(d, "") for d in dim_names] for c in cards]),
         ("主要问题", ["坐席工号", "规则编号", "评分项", "次数", "扣分", "示例通话", "示例时间(秒)", "示例原文"],
-         [[c.agent_id, v["rule"], v["item"], v["hits"], v["points"], ex["call_id"], ex["start"] if ex["start"] is not None else "", ex["text"]]
-          for c in cards for v in c.top_violations for ex in (v["examples"] or [{"call_id": "", "start": None, "text": ""}])]),
+         [[c.agent_id, v.rule, v.item, v.hits, v.points, ex.call_id, ex.start if ex.start is not None else "", ex.text]
+          for c in cards for v in c.top_violations for ex in (v.examples or [ViolationExample()])]),
         ("趋势", ["坐席工号", "日期", "平均分", "通话数"], [[c.agent_id, n, s, k] for c in cards for n, s, k in c.trend]),
     ])
     return written + [out / "night.xlsx", out / "agents.xlsx"]

@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from qc.rules.registry import Cond
-from qc.types import Transcript
+from qc.types import SEVERITIES, Transcript
 
 __all__ = ["CATEGORIES", "SEVERITIES", "POLARITIES", "Rule", "RuleTest", "RuleSet"]
 
 #: Scorecard dimensions the shipped rules use (qc.scoring maps them to scorecard items).
 CATEGORIES = ("服务规范", "业务知识", "沟通技巧", "流程执行", "情绪管理", "风险")
-SEVERITIES = ("info", "minor", "major", "critical")
 #: required: a violation when the condition is absent; forbidden: a violation per hit;
 #: risk: a risk flag per hit (escalation, not a deduction).
 POLARITIES = ("required", "forbidden", "risk")

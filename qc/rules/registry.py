@@ -16,9 +16,15 @@ from __future__ import annotations
 
 import inspect as _inspect
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-__all__ = ["ConditionType", "Cond", "REGISTRY", "condition", "get_condition", "all_conditions"]
+if TYPE_CHECKING:
+    from qc.rules.context import CallContext, Hit
+
+__all__ = ["ConditionType", "Cond", "REGISTRY", "Report", "condition", "get_condition", "all_conditions"]
+
+Report = Callable[[str, str, str], None]
+"""``report(key, code, message)``: how a ``prepare`` hook records a problem at a parameter's position."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,7 @@ class Cond:
     params: dict[str, Any]
     where: str = ""
 
-    def run(self, ctx: Any, scope: tuple[int, ...]) -> list:
+    def run(self, ctx: CallContext, scope: tuple[int, ...]) -> list[Hit]:
         """Evaluate on ``scope`` (utterance indices); returns the hits."""
         return self.type.func(ctx, scope, **self.params)
 

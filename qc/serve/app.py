@@ -36,6 +36,8 @@ from qc.report import (
     STATUS_NAMES,
     redact_result,
 )
+from qc.report.names import VERDICT_NAMES as REPORT_VERDICT_NAMES
+from qc.report.pages import ts
 from qc.run.store import CallResult
 from qc.scoring import Scorecard, default_scorecard_path, load_scorecard
 from qc.serve.auth import check_csrf, csrf_token, load_secret, new_session_id, sign, unsign
@@ -48,7 +50,7 @@ __all__ = ["ServeConfig", "create_app"]
 COOKIE = "qc_session"
 SESSION_SECONDS = 12 * 3600
 PAGE_SIZE = 100
-VERDICT_NAMES = {"confirmed": "确认", "false_positive": "误报", "unsure": "不确定"}
+VERDICT_NAMES = {**REPORT_VERDICT_NAMES, "unsure": "不确定"}  # the workbench adds "unsure"
 DISPUTE_NAMES = {"open": "待处理", "upheld": "维持扣分", "overturned": "已撤销扣分"}
 
 
@@ -69,13 +71,6 @@ class Forbidden(Exception):
         self.status, self.message = status, message
 
 
-def _ts(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    s = int(seconds)
-    return f"{s // 60:02d}:{s % 60:02d}"
-
-
 def _env():
     from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
@@ -84,7 +79,7 @@ def _env():
         autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True, default=True),
         trim_blocks=True, lstrip_blocks=True,
     )
-    env.filters["ts"] = _ts
+    env.filters["ts"] = ts
     env.filters["pct"] = lambda v: "—" if v is None else f"{100 * v:.0f}%"
     env.filters["num"] = lambda v, d=2: "—" if v is None else f"{v:.{d}f}"
     env.filters["q"] = lambda d: urlencode({k: v for k, v in d.items() if v not in (None, "")})

@@ -1,12 +1,15 @@
-"""Writes tests/golden/input/*.json: hand-built transcripts, inspections and emotions.
+"""Writes the golden cases: tests/golden/transcripts/*.json (transcripts, the goldens' input) and
+tests/golden/input/*.json (hand-built inspections and emotions for the scoring and report unit tests).
 
 Run once by hand when the cases change (python tests/golden/make_inputs.py); the files are
-committed and the golden outputs are regenerated with QC_REGEN_GOLDEN=1 pytest tests/test_report_golden.py.
+committed. The golden outputs (tests/golden/expected) are what the real stages make of the
+transcripts; regenerate them with QC_REGEN_GOLDEN=1 pytest tests/test_golden.py.
 """
 import json
 from pathlib import Path
 
 HERE = Path(__file__).parent / "input"
+TRANSCRIPTS = Path(__file__).parent / "transcripts"
 
 
 def utt(role, text, start, end, conf=0.95):
@@ -89,6 +92,10 @@ for k, (agent, team) in enumerate([("A101", "一组"), ("A102", "一组"), ("A20
     cases.append(call(f"G{k:02d}", agent, team, f"2024-05-20T{10 + k}:00:00+08:00", f"K{k}", "积分兑换", u, [], emo(f"G{k:02d}")))
 
 HERE.mkdir(parents=True, exist_ok=True)
+TRANSCRIPTS.mkdir(parents=True, exist_ok=True)
 for c in cases:
-    (HERE / f"{c['transcript']['call_id']}.json").write_text(json.dumps(c, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    cid = c["transcript"]["call_id"]
+    (TRANSCRIPTS / f"{cid}.json").write_text(json.dumps(c["transcript"], ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    hand = {"inspection": c["inspection"], "emotion": c["emotion"]}
+    (HERE / f"{cid}.json").write_text(json.dumps(hand, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 print(len(cases), "cases")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from qc.normalize import normalize_text
+from qc.rules.context import CallContext
+from qc.rules.registry import Report
 from qc.types import ROLES
 
 ROLE_CHOICES = ROLES + ("any",)
 
 
-def in_role(ctx: Any, scope: tuple[int, ...], role: str | None) -> tuple[int, ...]:
+def in_role(ctx: CallContext, scope: tuple[int, ...], role: str | None) -> tuple[int, ...]:
     """The utterances of ``scope`` spoken by ``role`` (all of them for None / "any")."""
     if role is None or role == "any":
         return scope
@@ -26,7 +28,7 @@ def in_role(ctx: Any, scope: tuple[int, ...], role: str | None) -> tuple[int, ..
     return tuple(i for i in scope if roles[i] == role)
 
 
-def check_role(params: dict, report: Callable[[str, str, str], None], key: str = "role") -> None:
+def check_role(params: dict, report: Report, key: str = "role") -> None:
     role = params.get(key)
     if role is not None and role not in ROLE_CHOICES:
         from qc.yamlfile import did_you_mean
@@ -34,7 +36,7 @@ def check_role(params: dict, report: Callable[[str, str, str], None], key: str =
         report(key, "RUL013", f"{key} must be one of {', '.join(ROLE_CHOICES)}, not {role!r}{did_you_mean(role, ROLE_CHOICES)}")
 
 
-def phrases(params: dict, key: str, report: Callable[[str, str, str], None], *, allow_empty: bool = True) -> tuple[str, ...]:
+def phrases(params: dict, key: str, report: Report, *, allow_empty: bool = True) -> tuple[str, ...]:
     """Normalise a list of phrases from the rule file; report empty lists and phrases that vanish."""
     values = params.get(key)
     if values is None:
@@ -51,7 +53,7 @@ def phrases(params: dict, key: str, report: Callable[[str, str, str], None], *, 
     return tuple(dict.fromkeys(out))
 
 
-def compile_regex(pattern: str, key: str, report: Callable[[str, str, str], None]):
+def compile_regex(pattern: str, key: str, report: Report):
     import regex
 
     try:
@@ -130,7 +132,7 @@ def joinable(rx: Any) -> bool:
     return _joinable(rx.pattern, rx.flags)
 
 
-def matches_each(ctx: Any, idx: tuple[int, ...], rx: Any, first_only: bool = False) -> list[tuple[int, int, Any]]:
+def matches_each(ctx: CallContext, idx: tuple[int, ...], rx: Any, first_only: bool = False) -> list[tuple[int, int, Any]]:
     """``(utterance, offset, match)`` for every match of ``rx`` in the normalised text of each utterance
     of ``idx`` (only the first per utterance with ``first_only``), in order; spans of ``match`` minus
     ``offset`` are positions in that utterance's normalised text. One pass over the joined texts when

@@ -3,14 +3,12 @@ work-order (工单) note, and per-utterance sentiment from the emotion stage."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from qc.normalize import normalize_text
 from qc.rules.conditions.common import REGEX_TIMEOUT_S, check_role, compile_regex, in_role, joinable, matches_each
-from qc.rules.context import Hit, NotApplicable
-from qc.rules.registry import condition
-
-Report = Callable[[str, str, str], None]
+from qc.rules.context import CallContext, Hit, NotApplicable
+from qc.rules.registry import Report, condition
 
 
 def _prepare_meta(params: dict, report: Report) -> dict:
@@ -42,7 +40,7 @@ def meta_matches(meta: dict, field: str, equals: Any = None, one_of=None, none_o
 
 @condition("meta", prepare=_prepare_meta)
 def meta(
-    ctx: Any,
+    ctx: CallContext,
     scope: tuple[int, ...],
     *,
     field: str,
@@ -78,7 +76,7 @@ def _canon(value: Any) -> str:
 
 
 @condition("fact", prepare=_prepare_fact)
-def fact(ctx: Any, scope: tuple[int, ...], *, capture: str, allowed: list, role: str = "agent") -> list[Hit]:
+def fact(ctx: CallContext, scope: tuple[int, ...], *, capture: str, allowed: list, role: str = "agent") -> list[Hit]:
     """Facts against a knowledge base: ``capture`` (a regex on normalised text, digits already
     converted: 七天 -> 7天) takes the value the agent states in its first group; a hit (wrong
     information, 业务知识错误) when that value is not in ``allowed``."""
@@ -115,7 +113,7 @@ def _prepare_ticket(params: dict, report: Report) -> dict:
 
 @condition("ticket", prepare=_prepare_ticket)
 def ticket(
-    ctx: Any,
+    ctx: CallContext,
     scope: tuple[int, ...],
     *,
     field: str = "ticket_note",
@@ -148,7 +146,7 @@ def ticket(
     return hits
 
 
-def _first_match(ctx: Any, idx: tuple[int, ...], rx: Any) -> tuple[int, int, Any] | None:
+def _first_match(ctx: CallContext, idx: tuple[int, ...], rx: Any) -> tuple[int, int, Any] | None:
     """The first utterance of ``idx`` where ``rx`` matches, with the offset and match."""
     if len(idx) > 1 and joinable(rx):
         joined, starts = ctx.joined(idx)
@@ -180,7 +178,7 @@ def _prepare_sentiment(params: dict, report: Report) -> dict:
 
 @condition("sentiment", prepare=_prepare_sentiment)
 def sentiment(
-    ctx: Any, scope: tuple[int, ...], *, role: str = "customer", min_negativity: float = 0.7, min_count: int = 1
+    ctx: CallContext, scope: tuple[int, ...], *, role: str = "customer", min_negativity: float = 0.7, min_count: int = 1
 ) -> list[Hit]:
     """Utterances of ``role`` whose negativity (0..1, from the emotion stage: the CallEmotion given to
     ``inspect``, else ``qc.emotion.score_utterances`` on the text) is at least ``min_negativity``;

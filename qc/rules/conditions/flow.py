@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import bisect
-from typing import Any, Callable
 
 from qc.rules.conditions.common import check_role, in_role
-from qc.rules.context import Hit, NotApplicable
-from qc.rules.registry import Cond, condition
-
-Report = Callable[[str, str, str], None]
+from qc.rules.context import CallContext, Hit, NotApplicable
+from qc.rules.registry import Cond, Report, condition
 
 
 def _merge(hit_lists: list[list[Hit]]) -> list[Hit]:
@@ -30,7 +27,7 @@ def _prepare_list(params: dict, report: Report) -> dict:
 
 
 @condition("all", prepare=_prepare_list, children=("conditions",))
-def all_(ctx: Any, scope: tuple[int, ...], *, conditions: list[Cond]) -> list[Hit]:
+def all_(ctx: CallContext, scope: tuple[int, ...], *, conditions: list[Cond]) -> list[Hit]:
     """Every condition holds (each has at least one hit); the hits of all of them are the evidence."""
     results = []
     for c in conditions:
@@ -42,13 +39,13 @@ def all_(ctx: Any, scope: tuple[int, ...], *, conditions: list[Cond]) -> list[Hi
 
 
 @condition("any", prepare=_prepare_list, children=("conditions",))
-def any_(ctx: Any, scope: tuple[int, ...], *, conditions: list[Cond]) -> list[Hit]:
+def any_(ctx: CallContext, scope: tuple[int, ...], *, conditions: list[Cond]) -> list[Hit]:
     """At least one condition holds; the hits of those that do are the evidence."""
     return _merge([c.run(ctx, scope) for c in conditions])
 
 
 @condition("not", children=("condition",))
-def not_(ctx: Any, scope: tuple[int, ...], *, condition: Cond) -> list[Hit]:
+def not_(ctx: CallContext, scope: tuple[int, ...], *, condition: Cond) -> list[Hit]:
     """The condition does not hold anywhere in scope (one whole-scope hit), else no hit."""
     return [] if condition.run(ctx, scope) else [Hit(None, note="condition absent")]
 
@@ -77,7 +74,7 @@ def _prepare_scope(params: dict, report: Report) -> dict:
 
 @condition("scope", prepare=_prepare_scope, children=("match",))
 def scope_(
-    ctx: Any,
+    ctx: CallContext,
     scope: tuple[int, ...],
     *,
     role: str | None = None,
@@ -131,7 +128,7 @@ def _prepare_sequence(params: dict, report: Report) -> dict:
 
 @condition("sequence", prepare=_prepare_sequence, children=("when", "then"))
 def sequence(
-    ctx: Any,
+    ctx: CallContext,
     scope: tuple[int, ...],
     *,
     when: Cond,

@@ -12,7 +12,7 @@ from qc.rules.conditions.common import check_role, in_role
 from qc.rules.context import Hit
 from qc.rules.registry import condition
 
-Report = Callable[[str, str, str], None]
+from qc.rules.registry import Report
 
 RISK_KINDS = ("media", "regulator", "lawyer", "privacy", "safety")
 

@@ -11,7 +11,7 @@ from qc.rules.conditions.common import REGEX_TIMEOUT_S, check_role, compile_rege
 from qc.rules.context import Hit, NotApplicable
 from qc.rules.registry import condition
 
-Report = Callable[[str, str, str], None]
+from qc.rules.registry import Report
 
 
 def _prepare_keyword(params: dict, report: Report) -> dict:

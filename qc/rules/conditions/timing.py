@@ -6,13 +6,9 @@ hand-written or chat transcript never gets a false timing violation.
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from qc.rules.conditions.common import check_role, in_role, phrases
-from qc.rules.context import Hit
-from qc.rules.registry import condition
-
-Report = Callable[[str, str, str], None]
+from qc.rules.context import CallContext, Hit
+from qc.rules.registry import Report, condition
 
 
 def _positive(params: dict, report: Report, *keys: str) -> None:
@@ -30,14 +26,14 @@ def _prepare_silence(params: dict, report: Report) -> dict:
     return params
 
 
-def _time_order(ctx: Any, scope: tuple[int, ...]) -> list[int]:
+def _time_order(ctx: CallContext, scope: tuple[int, ...]) -> list[int]:
     us = ctx.utterances
     return sorted(scope, key=lambda i: (us[i].start, us[i].end))
 
 
 @condition("silence", prepare=_prepare_silence, needs_timing=True)
 def silence(
-    ctx: Any,
+    ctx: CallContext,
     scope: tuple[int, ...],
     *,
     min_seconds: float,
@@ -77,7 +73,7 @@ def _prepare_delay(params: dict, report: Report) -> dict:
 
 @condition("response_delay", prepare=_prepare_delay, needs_timing=True)
 def response_delay(
-    ctx: Any,
+    ctx: CallContext,
     scope: tuple[int, ...],
     *,
     min_seconds: float,
@@ -114,7 +110,7 @@ def _prepare_interrupt(params: dict, report: Report) -> dict:
 
 @condition("interruption", prepare=_prepare_interrupt, needs_timing=True)
 def interruption(
-    ctx: Any,
+    ctx: CallContext,
     scope: tuple[int, ...],
     *,
     by: str = "agent",
@@ -163,7 +159,7 @@ def _prepare_rate(params: dict, report: Report) -> dict:
 
 @condition("speech_rate", prepare=_prepare_rate, needs_timing=True)
 def speech_rate(
-    ctx: Any,
+    ctx: CallContext,
     scope: tuple[int, ...],
     *,
     role: str = "agent",
@@ -217,7 +213,7 @@ def speech_rate(
     return hits
 
 
-def _turns(ctx: Any, idx: list[int]) -> list[list[int]]:
+def _turns(ctx: CallContext, idx: list[int]) -> list[list[int]]:
     """Group the role's utterances into turns: consecutive in time, no other speaker starting between."""
     us = ctx.utterances
     mine = set(idx)
@@ -259,7 +255,7 @@ def _prepare_minmax(params: dict, report: Report) -> dict:
 
 
 @condition("duration", prepare=_prepare_minmax, needs_timing=True)
-def duration(ctx: Any, scope: tuple[int, ...], *, min: float | None = None, max: float | None = None) -> list[Hit]:
+def duration(ctx: CallContext, scope: tuple[int, ...], *, min: float | None = None, max: float | None = None) -> list[Hit]:
     """Call duration in seconds outside [``min``, ``max``] (a whole-call hit)."""
     ctx.require_timing("duration")
     d = ctx.transcript.duration
@@ -281,7 +277,7 @@ def _prepare_ratio(params: dict, report: Report) -> dict:
 
 @condition("talk_ratio", prepare=_prepare_ratio, needs_timing=True)
 def talk_ratio(
-    ctx: Any, scope: tuple[int, ...], *, role: str = "agent", min: float | None = None, max: float | None = None
+    ctx: CallContext, scope: tuple[int, ...], *, role: str = "agent", min: float | None = None, max: float | None = None
 ) -> list[Hit]:
     """``role``'s share of all talk time outside [``min``, ``max``] (fractions, a whole-call hit)."""
     ctx.require_timing("talk_ratio")
