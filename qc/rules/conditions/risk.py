@@ -6,10 +6,8 @@ stage's complaint."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from qc.rules.conditions.common import check_role, in_role
-from qc.rules.context import Hit
+from qc.rules.context import CallContext, Hit
 from qc.rules.registry import condition
 
 from qc.rules.registry import Report
@@ -28,7 +26,7 @@ def _prepare_risk(params: dict, report: Report) -> dict:
 
 
 @condition("risk_cue", prepare=_prepare_risk)
-def risk_cue(ctx: Any, scope: tuple[int, ...], *, kind: str, role: str | None = None) -> list[Hit]:
+def risk_cue(ctx: CallContext, scope: tuple[int, ...], *, kind: str, role: str | None = None) -> list[Hit]:
     """A risk cue of ``kind`` (media, regulator, lawyer, privacy, safety) in a line: exact phrases,
     tagged @accounts, and ASR sound-alikes on word boundaries, from the table in
     ``qc/emotion/lexicon.py`` (see docs/emotion.md). ``role``: whose lines; by default every line
@@ -61,7 +59,7 @@ class _FirstCues(dict):
         return first
 
 
-def _first_cues(ctx: Any) -> _FirstCues:
+def _first_cues(ctx: CallContext) -> _FirstCues:
     got = ctx.memo.get("risk_cues")
     if got is None:
         got = ctx.memo["risk_cues"] = _FirstCues(ctx.utterances)
@@ -74,7 +72,7 @@ def _prepare_complaint(params: dict, report: Report) -> dict:
 
 
 @condition("complaint_cue", prepare=_prepare_complaint)
-def complaint_cue(ctx: Any, scope: tuple[int, ...], *, role: str | None = None) -> list[Hit]:
+def complaint_cue(ctx: CallContext, scope: tuple[int, ...], *, role: str | None = None) -> list[Hit]:
     """The customer complains: a dissatisfaction cue from ``COMPLAINT_CUES`` in
     ``qc/emotion/lexicon.py`` (太差, 真烂, 糟糕, 乱收费, 太气人, 没解决, 投诉, 退钱...), not inside one of
     ``COMPLAINT_UNLESS_IN`` (请问这是怎么回事). ``role``: whose lines; by default every line that is not

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from qc.normalize import _pinyin_dict, find_pinyin, fuzzy_syllable, pinyin
 from qc.rules.conditions.common import REGEX_TIMEOUT_S, check_role, compile_regex, in_role, matches_each, phrases
-from qc.rules.context import Hit, NotApplicable
+from qc.rules.context import CallContext, Hit, NotApplicable
 from qc.rules.registry import condition
 
 from qc.rules.registry import Report
@@ -102,7 +102,7 @@ def _tone(ch: str) -> int:
     return 5
 
 
-def _pinyin_line(ctx: Any, i: int, fuzzy: bool) -> tuple[str, tuple[int, ...]]:
+def _pinyin_line(ctx: CallContext, i: int, fuzzy: bool) -> tuple[str, tuple[int, ...]]:
     """Syllables of utterance ``i`` joined as " ji zhu ben ren ", with each syllable's offset."""
     return _pinyin_line_of(ctx.text(i), fuzzy)
 
@@ -120,7 +120,7 @@ def _pinyin_line_of(text: str, fuzzy: bool) -> tuple[str, tuple[int, ...]]:
     return (" " + " ".join(syl) + " ", tuple(offsets))
 
 
-def _joined(ctx: Any, idx: tuple[int, ...], kind: str, fuzzy: bool = False) -> tuple[str, list[int]]:
+def _joined(ctx: CallContext, idx: tuple[int, ...], kind: str, fuzzy: bool = False) -> tuple[str, list[int]]:
     """The texts (or pinyin lines) of ``idx`` joined by NUL, with each one's start; cached per call."""
     if kind == "text":
         return ctx.joined(idx)
@@ -137,7 +137,7 @@ def _joined(ctx: Any, idx: tuple[int, ...], kind: str, fuzzy: bool = False) -> t
     return got
 
 
-def _any_joined(ctx: Any, idx: tuple[int, ...], rx, py_rx, homophone, fuzzy, py, unless_in) -> list[Hit]:
+def _any_joined(ctx: CallContext, idx: tuple[int, ...], rx, py_rx, homophone, fuzzy, py, unless_in) -> list[Hit]:
     """`any` with one phrase needed: one regex pass over the whole scope instead of one per utterance.
 
     The hit of each utterance depends on that utterance alone, so it is remembered for the call:
@@ -161,7 +161,7 @@ def _any_joined(ctx: Any, idx: tuple[int, ...], rx, py_rx, homophone, fuzzy, py,
     return [h for h in (done[i] for i in sorted(idx)) if h is not None]
 
 
-def _any_joined_search(ctx: Any, idx: tuple[int, ...], rx, py_rx, homophone, fuzzy, py, unless_in) -> list[Hit]:
+def _any_joined_search(ctx: CallContext, idx: tuple[int, ...], rx, py_rx, homophone, fuzzy, py, unless_in) -> list[Hit]:
     import bisect
 
     joined, starts = _joined(ctx, idx, "text")
@@ -206,7 +206,7 @@ def _any_joined_search(ctx: Any, idx: tuple[int, ...], rx, py_rx, homophone, fuz
     return hits
 
 
-def _any_spans(ctx: Any, i: int, rx, py_rx, need: int, homophone, fuzzy, py, unless_in) -> list[tuple[int, int]]:
+def _any_spans(ctx: CallContext, i: int, rx, py_rx, need: int, homophone, fuzzy, py, unless_in) -> list[tuple[int, int]]:
     """Spans of up to ``need`` distinct phrases (exact first, then by pinyin) in utterance ``i``."""
     text = ctx.text(i)
     found: dict[str, tuple[int, int]] = {}
@@ -242,7 +242,7 @@ def _any_spans(ctx: Any, i: int, rx, py_rx, need: int, homophone, fuzzy, py, unl
     return list(found.values())
 
 
-def _find(ctx: Any, i: int, word: str, homophone: int | None, fuzzy: bool, py: dict, unless_in: tuple) -> tuple[int, int] | None:
+def _find(ctx: CallContext, i: int, word: str, homophone: int | None, fuzzy: bool, py: dict, unless_in: tuple) -> tuple[int, int] | None:
     """Normalised-text span of ``word`` in utterance ``i`` (exact, else by pinyin), skipping ``unless_in``."""
     text = ctx.text(i)
     start = text.find(word)
@@ -271,7 +271,7 @@ def _inside(text: str, start: int, end: int, containers: tuple[str, ...]) -> boo
 
 @condition("keyword", prepare=_prepare_keyword)
 def keyword(
-    ctx: Any,
+    ctx: CallContext,
     scope: tuple[int, ...],
     *,
     any: list[str] | None = None,
@@ -336,14 +336,14 @@ def keyword(
     return hits
 
 
-def _has_any(ctx: Any, i: int, phrases_: tuple, homophone, fuzzy, py) -> bool:
+def _has_any(ctx: CallContext, i: int, phrases_: tuple, homophone, fuzzy, py) -> bool:
     for p in phrases_:
         if _find(ctx, i, p, homophone, fuzzy, py, ()) is not None:
             return True
     return False
 
 
-def _near(ctx: Any, i: int, span: tuple[int, int], near: tuple, distance: int, homophone, fuzzy, py) -> bool:
+def _near(ctx: CallContext, i: int, span: tuple[int, int], near: tuple, distance: int, homophone, fuzzy, py) -> bool:
     text = ctx.text(i)
     for w in near:
         k = text.find(w)
@@ -366,7 +366,7 @@ def _prepare_regex(params: dict, report: Report) -> dict:
 
 @condition("regex", prepare=_prepare_regex)
 def regex_(
-    ctx: Any,
+    ctx: CallContext,
     scope: tuple[int, ...],
     *,
     pattern: str,
@@ -396,7 +396,7 @@ def regex_(
     return hits
 
 
-def _regex_first(ctx: Any, idx: tuple[int, ...], pattern: Any) -> list[Hit]:
+def _regex_first(ctx: CallContext, idx: tuple[int, ...], pattern: Any) -> list[Hit]:
     """The first match of ``pattern`` in each utterance of ``idx``, remembered per utterance for the
     call (sequence windows ask about the same utterances again and again)."""
     done = ctx.memo.setdefault(("regex", pattern), {})
@@ -427,7 +427,7 @@ def _prepare_similar(params: dict, report: Report) -> dict:
 
 @condition("similar", prepare=_prepare_similar)
 def similar(
-    ctx: Any,
+    ctx: CallContext,
     scope: tuple[int, ...],
     *,
     examples: list[str],
