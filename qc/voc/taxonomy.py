@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from qc.rules.loader import compile_condition, load_tests, read_str, rule_files
+from qc.rules.loader import CODE_RE, NAME_RE, compile_condition, load_tests, read_str, rule_files
 from qc.rules.model import RuleTest
 from qc.rules.registry import Cond
 from qc.yamlfile import Pos, Problems, YamlError, YamlFileError, YList, YMap, check_keys, did_you_mean, expect_type, load_yaml, type_name
@@ -49,8 +49,6 @@ TOP_KEYS = {"version", "departments", "stages"}
 STAGE_KEYS = {"stage", "description", "tags"}
 TAG_KEYS = {"code", "name", "label", "department", "description", "in", "match", "tests", "enabled"}
 REQUIRED_TAG_KEYS = ("code", "name", "label", "department", "description", "match", "tests")
-CODE_RE = re.compile(r"^[A-Z]{2,8}[0-9]{2,3}$")
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 
 
 class TaxonomyError(YamlFileError):

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from qc.rules.conditions.common import check_role, in_role
 from qc.rules.context import CallContext, Hit
-from qc.rules.registry import condition
-
-from qc.rules.registry import Report
-
-RISK_KINDS = ("media", "regulator", "lawyer", "privacy", "safety")
+from qc.rules.registry import Report, condition
 
 
 def _prepare_risk(params: dict, report: Report) -> dict:
+    from qc.emotion.risk import RISK_KINDS  # the cue table's kinds (one definition)
+
     check_role(params, report)
     kind = params.get("kind")
     if kind not in RISK_KINDS:
