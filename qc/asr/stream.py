@@ -12,8 +12,8 @@ Each stereo channel gets its own stream. Packing both channels' speech into one 
 customer side's CER rose from 0.127 to 0.17-0.19 (short replies between the agent's lines were
 dropped, and words at a change of speaker went to the wrong side). See docs/transcription.md.
 
-Memory does not grow with the call: the VAD reads the channel in blocks of 320 s, carrying the
-model's state from one block to the next exactly as faster-whisper's own batches do (the
+Memory does not grow with the call: the VAD reads the channel in blocks of 64 s, carrying the
+model's state from one block to the next as faster-whisper does between its batches (the
 result is the same to the sample), and :func:`groups` hands Whisper the speech a few minutes
 at a time.
 """
@@ -33,8 +33,11 @@ __all__ = ["Piece", "groups", "pack", "speech_chunks", "unpack"]
 
 SAMPLE_RATE = 16000
 VAD_WINDOW, VAD_CONTEXT = 512, 64  # Silero's window and the context it sees before it
-VAD_BATCH = 10000  # windows per model run, as faster-whisper's SileroVADModel batches them
-VAD_BLOCK = VAD_WINDOW * VAD_BATCH  # 320 s: the channel is read this much at a time
+# faster-whisper runs the model on 10,000 windows at once (85 MB of working memory, kept by
+# onnxruntime's arena); the model carries its state from window to window, so 1,000 at a time
+# give the same probabilities (tests/test_hardening_memory.py)
+VAD_BATCH = 1000
+VAD_BLOCK = VAD_WINDOW * 2 * VAD_BATCH  # 64 s: the channel is read this much at a time
 #: most seconds of packed speech recognised at once: a longer stream is recognised in groups
 MAX_STREAM_S = 300.0
 
@@ -94,8 +97,8 @@ def _speech_probs(session: Any, samples: Any) -> np.ndarray:
 
     Does what faster-whisper's ``SileroVADModel.__call__`` does on the whole padded channel
     (zeros up to a whole window, the last window's final 64 samples zeroed, each window given
-    the 64 samples before it, batches of 10,000 windows with the state carried), so the
-    probabilities are the same.
+    the 64 samples before it, the state carried from window to window), so the probabilities
+    are the same.
     """
     n = len(samples)
     pad = VAD_WINDOW - n % VAD_WINDOW
@@ -114,8 +117,10 @@ def _speech_probs(session: Any, samples: Any) -> np.ndarray:
         context[0] = before
         context[1:] = windows[:-1, -VAD_CONTEXT:]
         before = windows[-1, -VAD_CONTEXT:].copy()
-        out, h, c = session.run(None, {"input": np.concatenate([context, windows], 1), "h": h, "c": c})
-        probs.append(np.asarray(out, dtype=np.float32).reshape(-1))
+        batch = np.concatenate([context, windows], 1)
+        for i in range(0, len(batch), VAD_BATCH):
+            out, h, c = session.run(None, {"input": batch[i: i + VAD_BATCH], "h": h, "c": c})
+            probs.append(np.asarray(out, dtype=np.float32).reshape(-1))
 
     held: np.ndarray | None = None
     for block in _blocks(samples, VAD_BLOCK):
