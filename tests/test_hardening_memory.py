@@ -77,14 +77,16 @@ def test_stereo_decoded_into_one_array_keeps_channels_apart(tmp_path):
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
-def test_a_telephone_call_is_kept_as_int16_at_its_own_rate_and_read_at_16k_exactly():
-    """The compact recording (int16, 8 kHz) read at 16 kHz, whole, in chunks or by windows, is
-    the float32 16 kHz decode sample for sample: the transcript cannot change."""
-    call = SAMPLES / "C001.wav"
+def test_a_telephone_call_is_read_from_its_file_and_at_16k_exactly():
+    """A G.711 / PCM wav is read from the file where needed (nothing held); read at 16 kHz,
+    whole, in chunks or by windows, it is the float32 16 kHz decode sample for sample: the
+    transcript cannot change."""
+    call = SAMPLES / "C001.wav"  # μ-law, stereo, 8 kHz
     full = decode_audio(call).samples
     audio = decode_audio(call, sample_rate=None)
-    assert audio.samples.dtype == np.int16 and audio.sample_rate == 8000
-    assert audio.samples.nbytes * 4 == full.nbytes  # a quarter of the memory
+    assert audio.samples.dtype == np.int16 and audio.sample_rate == 8000 and audio.channels == 2
+    assert audio.samples.nbytes == 0  # read from the file
+    assert audio.info == decode_audio(call).info
     assert audio.duration == pytest.approx(full.shape[1] / 16000)
     assert audio.peak == pytest.approx(float(np.abs(full).max()), abs=0.01)
     for ch in range(2):
@@ -154,3 +156,30 @@ def test_whisper_features_by_blocks_are_faster_whispers_own():
     for n in (len(x), 16000 * 30 * 2 + 7, 4000):
         assert np.array_equal(_LeanFeatures(FeatureExtractor(feature_size=80))(x[:n], chunk_length=30),
                               whole(x[:n], chunk_length=30)), n
+
+
+def test_a_wav_of_unknown_length_is_decoded_compactly_and_reads_the_same(tmp_path):
+    """A live recorder's wav (no data size) goes through FFmpeg into one int16 array at 8 kHz;
+    the same samples as the wav read in place."""
+    rate, n = 8000, 8000 * 3 + 11
+    t = np.arange(n) / rate
+    pcm = (np.stack([0.5 * np.sin(2 * np.pi * 300 * t), 0.25 * np.sin(2 * np.pi * 700 * t)]).T * 32767).astype("<i2")
+    known = tmp_path / "known.wav"
+    with wave.open(str(known), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    live = tmp_path / "live.wav"
+    data = bytearray(known.read_bytes())
+    data[40:44] = struct.pack("<I", 0xFFFFFFFF)
+    live.write_bytes(bytes(data))
+    in_place, decoded = decode_audio(known, sample_rate=None), decode_audio(live, sample_rate=None)
+    assert in_place.samples.nbytes == 0
+    assert isinstance(decoded.samples, np.ndarray) and decoded.samples.dtype == np.int16
+    assert np.array_equal(decoded.samples, pcm.T)
+    for ch in range(2):
+        assert np.array_equal(in_place.samples[ch][0:n], pcm[:, ch])
+        assert np.array_equal(in_place.channel(ch)[:], decoded.channel(ch)[:])
+        assert np.array_equal(in_place.channel(ch)[:], decode_audio(known).samples[ch])
+    assert in_place.peak == decoded.peak == pytest.approx(0.5, abs=0.01)
