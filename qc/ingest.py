@@ -4,9 +4,10 @@ Decoding uses PyAV (FFmpeg's libraries, no ``ffmpeg`` program needed) and reads 
 A-law, μ-law), mp3, m4a/aac, amr, flac and ogg. Each channel is kept separately so a stereo
 call keeps the agent and the customer apart.
 
-A recording is held compactly, at its own rate (up to 16 kHz) and, for integer codecs such as
-PCM and G.711, as 16-bit integers: a 2-hour stereo 8 kHz call is 220 MiB, not the 880 MiB of
-float32 at 16 kHz. :meth:`DecodedAudio.channel` gives one channel at 16 kHz as a
+A recording is kept compactly (``decode_audio(path, sample_rate=None)``): a PCM 16-bit or
+G.711 wav up to 16 kHz is read from its file where needed and never held; anything else is held
+at its own rate (up to 16 kHz), as 16-bit integers for integer codecs: a 2-hour stereo 8 kHz
+call would be 220 MiB, not the 880 MiB of float32 at 16 kHz. :meth:`DecodedAudio.channel` gives one channel at 16 kHz as a
 :class:`Signal` that is resampled only where it is read (a window, or a stream of chunks), with
 the same FFmpeg resampler, so every sample read equals the one a whole-file resample gives.
 """
