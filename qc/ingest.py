@@ -1,13 +1,21 @@
-"""Ingest: find call recordings, decode them to float arrays, attach call metadata.
+"""Ingest: find call recordings, decode them, attach call metadata.
 
 Decoding uses PyAV (FFmpeg's libraries, no ``ffmpeg`` program needed) and reads wav (PCM,
-A-law, μ-law), mp3, m4a/aac, amr, flac and ogg. Each channel is resampled separately so a
-stereo call keeps the agent and the customer apart.
+A-law, μ-law), mp3, m4a/aac, amr, flac and ogg. Each channel is kept separately so a stereo
+call keeps the agent and the customer apart.
+
+A recording is kept compactly (``decode_audio(path, sample_rate=None)``): a PCM 16-bit or
+G.711 wav up to 16 kHz is read from its file where needed and never held; anything else is held
+at its own rate (up to 16 kHz), as 16-bit integers for integer codecs: a 2-hour stereo 8 kHz
+call would be 220 MiB, not the 880 MiB of float32 at 16 kHz. :meth:`DecodedAudio.channel` gives one channel at 16 kHz as a
+:class:`Signal` that is resampled only where it is read (a window, or a stream of chunks), with
+the same FFmpeg resampler, so every sample read equals the one a whole-file resample gives.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import logging
 import os
@@ -25,6 +33,7 @@ __all__ = [
     "AudioError",
     "MetadataError",
     "DecodedAudio",
+    "Signal",
     "CallMeta",
     "decode_audio",
     "MAX_DURATION",
@@ -58,10 +67,12 @@ class MetadataError(ValueError):
 
 @dataclass
 class DecodedAudio:
-    """One recording as float32 samples in [-1, 1], shape ``(channels, n)``.
+    """One recording, shape ``(channels, n)``: float32 in [-1, 1], or int16 (full scale 32768)
+    as :func:`decode_audio` keeps an integer codec at the file's own rate.
 
     ``info`` describes the original file (its own sample rate and channel count), while
-    ``sample_rate`` is the rate of ``samples`` after resampling.
+    ``sample_rate`` is the rate of ``samples``. Read a channel at another rate with
+    :meth:`channel`.
     """
 
     samples: np.ndarray
@@ -70,11 +81,130 @@ class DecodedAudio:
 
     @property
     def channels(self) -> int:
-        return int(self.samples.shape[0])
+        return 1 if self.samples.ndim == 1 else int(self.samples.shape[0])
 
     @property
     def duration(self) -> float:
-        return self.samples.shape[1] / float(self.sample_rate)
+        return self.samples.shape[-1] / float(self.sample_rate)
+
+    @property
+    def peak(self) -> float:
+        """The largest absolute sample, in [0, 1] (no copy of the recording)."""
+        if not self.samples.size:
+            return 0.0
+        top = max(float(self.samples.max()), -float(self.samples.min()))
+        return top / 32768.0 if self.samples.dtype == np.int16 else top
+
+    def channel(self, index: int, rate: int = 16000) -> "Signal":
+        """Channel ``index`` at ``rate`` Hz as float32, resampled only where it is read."""
+        x = self.samples if self.samples.ndim == 1 else self.samples[index]
+        return Signal(x, self.sample_rate, rate)
+
+
+class Signal:
+    """One channel at ``rate`` Hz, float32 in [-1, 1], computed from the stored samples where it
+    is read: ``x[a:b]`` is an array, ``len(x)`` the length, :meth:`chunks` streams it. With
+    ``muted`` set, the frames it marks read as zeros.
+
+    Resampling uses FFmpeg's resampler, as decoding does; it is a finite filter, so a window
+    resampled with a little context on each side equals the same samples of a whole-file
+    resample exactly (tests/test_hardening_memory.py checks this).
+    """
+
+    def __init__(self, source: np.ndarray, source_rate: int, rate: int,
+                 muted: np.ndarray | None = None, frame: int = 0):
+        from math import gcd
+
+        self.source, self.source_rate, self.rate = source, int(source_rate), int(rate)
+        self.muted, self.frame = muted, frame
+        g = gcd(self.source_rate, self.rate)
+        self._step_in, self._step_out = self.source_rate // g, self.rate // g
+        n = len(source)
+        self._len = n if self.source_rate == self.rate else -(-n * self.rate // self.source_rate)
+        # input samples of context each side: FFmpeg's default filter spans 32 taps at the lower rate
+        self._margin = (64 * max(self.source_rate // self.rate, 1) // self._step_in + 1) * self._step_in
+
+    def __len__(self) -> int:
+        return self._len
+
+    def with_muted(self, muted: np.ndarray, frame: int) -> "Signal":
+        """The same signal with the frames (``frame`` samples each) marked in ``muted`` silenced."""
+        return Signal(self.source, self.source_rate, self.rate, muted, frame)
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("a Signal is read by contiguous slices, x[a:b]")
+        a, b, _ = key.indices(self._len)
+        if b <= a:
+            return np.zeros(0, dtype=np.float32)
+        if self.source_rate == self.rate:
+            out = _as_float(self.source[a:b])
+        else:
+            k = self._step_in
+            a0 = max((a * self.source_rate // self.rate) // k * k - self._margin, 0)
+            b0 = min(-(-b * self.source_rate // self.rate) + self._margin, len(self.source))
+            y = _resample(self.source[a0:b0], self.source_rate, self.rate)
+            o = a0 // k * self._step_out
+            out = y[a - o: b - o]
+        return self._mute(out, a)
+
+    def chunks(self, size: int) -> Iterable[np.ndarray]:
+        """The whole signal as consecutive arrays of ``size`` samples (the last one shorter)."""
+        if self.source_rate == self.rate:
+            for a in range(0, self._len, size):
+                yield self._mute(_as_float(self.source[a: a + size]), a)
+            return
+        pending: list[np.ndarray] = []
+        have, pos = 0, 0
+        for y in _resample_stream(self.source, self.source_rate, self.rate):
+            pending.append(y)
+            have += len(y)
+            while have >= size:
+                block = np.concatenate(pending)
+                yield self._mute(block[:size].copy(), pos)
+                pos += size
+                pending, have = [block[size:]], have - size
+        if have:
+            yield self._mute(np.concatenate(pending), pos)
+
+    def _mute(self, x: np.ndarray, at: int) -> np.ndarray:
+        if self.muted is None or not self.muted.any():
+            return x
+        f = self.frame
+        i0, i1 = at // f, min(-(-(at + len(x)) // f), len(self.muted))
+        if i1 <= i0 or not self.muted[i0:i1].any():
+            return x
+        mask = np.repeat(self.muted[i0:i1], f)[at - i0 * f: at - i0 * f + len(x)]
+        x = x.copy() if not x.flags.writeable or x.base is not None else x
+        x[: len(mask)][mask] = 0.0
+        return x
+
+
+def _as_float(x: np.ndarray) -> np.ndarray:
+    if x.dtype == np.int16:
+        return x.astype(np.float32) / np.float32(32768.0)
+    return np.asarray(x, dtype=np.float32)
+
+
+def _resample_stream(x: np.ndarray, rate_in: int, rate_out: int, block: int = 1 << 16) -> Iterable[np.ndarray]:
+    """``x`` (one channel, int16 or float32) through one FFmpeg resampler, in pieces."""
+    import av
+
+    fmt = "s16p" if x.dtype == np.int16 else "fltp"
+    resampler = av.AudioResampler(format="fltp", layout="mono", rate=rate_out)
+    for i in range(0, len(x), block):
+        part = np.ascontiguousarray(x[i: i + block], dtype=np.int16 if fmt == "s16p" else np.float32)
+        frame = av.AudioFrame.from_ndarray(part[None, :], format=fmt, layout="mono")
+        frame.sample_rate = rate_in
+        for out in resampler.resample(frame):
+            yield out.to_ndarray()[0]
+    for out in resampler.resample(None):
+        yield out.to_ndarray()[0]
+
+
+def _resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    parts = list(_resample_stream(x, rate_in, rate_out))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
 @dataclass
@@ -165,7 +295,7 @@ def _too_long(path: Path, seconds: float, limit: float, how: str) -> AudioError:
                  "split it, or raise the limit with qc score --max-duration SECONDS")
 
 
-def decode_audio(path: str | Path, sample_rate: int = 16000, max_duration: float | None = None) -> DecodedAudio:
+def decode_audio(path: str | Path, sample_rate: int | None = 16000, max_duration: float | None = None) -> DecodedAudio:
     """Decode a recording and resample every channel to ``sample_rate``.
 
     Memory is bounded by ``max_duration``: a recording whose header says it is longer is refused
@@ -175,7 +305,10 @@ def decode_audio(path: str | Path, sample_rate: int = 16000, max_duration: float
 
     Args:
         path: a wav (PCM / A-law / μ-law), mp3, m4a, amr, flac or ogg file.
-        sample_rate: rate of the returned samples (Whisper wants 16000).
+        sample_rate: rate of the returned float32 samples (Whisper wants 16000); ``None`` keeps
+            the recording compact, as the pipeline does: its own rate up to 16 kHz (higher rates
+            become 16 kHz), int16 for an integer codec (PCM, A-law, μ-law), else float32. Read it
+            at 16 kHz with :meth:`DecodedAudio.channel`.
         max_duration: longest recording accepted, in seconds (default: :func:`max_duration_default`,
             2 h; 0 for no limit).
 
@@ -201,6 +334,10 @@ def decode_audio(path: str | Path, sample_rate: int = 16000, max_duration: float
         header_seconds = _check_wav_length(path, size)
         if limit and header_seconds is not None and header_seconds > limit:
             raise _too_long(path, header_seconds, limit, "from the wav header")
+        if sample_rate is None:
+            layout = _wav_layout(path, size)
+            if layout is not None:  # plain PCM / G.711: read from the file where needed, never held
+                return _lazy_wav(path, layout)
     try:
         container = av.open(str(path))
     except Exception as e:  # PyAV raises several FFmpeg error classes
@@ -222,11 +359,17 @@ def decode_audio(path: str | Path, sample_rate: int = 16000, max_duration: float
             header_seconds = _container_seconds(container, stream)
             if limit and header_seconds is not None and header_seconds > limit:
                 raise _too_long(path, header_seconds, limit, "from the file header")
+        fmt = "fltp"
+        if sample_rate is None:
+            sample_rate = min(orig_rate, 16000) if orig_rate > 0 else 16000
+            if stream.codec_context.format is not None and stream.codec_context.format.name in ("s16", "s16p", "u8", "u8p"):
+                fmt = "s16p"
         try:
-            resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
+            resampler = av.AudioResampler(format=fmt, layout=layout, rate=sample_rate)
         except Exception:
-            resampler = av.AudioResampler(format="fltp", rate=sample_rate)
-        collect = _Samples(int((header_seconds or 0) * sample_rate) + sample_rate if header_seconds else 0)
+            resampler = av.AudioResampler(format=fmt, rate=sample_rate)
+        dtype = np.int16 if fmt == "s16p" else np.float32
+        collect = _Samples(int((header_seconds or 0) * sample_rate) + sample_rate if header_seconds else 0, dtype)
         max_samples = int(limit * sample_rate) + sample_rate if limit else None
         try:
             for frame in container.decode(stream):
@@ -281,17 +424,17 @@ class _Samples:
     """Decoded chunks gathered into one preallocated ``(channels, capacity)`` array, so that a long
     recording is held once, not as chunks plus their concatenation."""
 
-    def __init__(self, capacity: int):
-        self.capacity = capacity
+    def __init__(self, capacity: int, dtype: Any = np.float32):
+        self.capacity, self.dtype = capacity, dtype
         self.buf: np.ndarray | None = None
         self.n = 0
         self.extra: list[np.ndarray] = []
 
     def add(self, chunk: np.ndarray) -> None:
-        chunk = chunk.astype(np.float32, copy=False)
+        chunk = chunk.astype(self.dtype, copy=False)
         k = chunk.shape[1]
         if self.buf is None and self.capacity and not self.extra:
-            self.buf = np.empty((chunk.shape[0], self.capacity), dtype=np.float32)  # pages are touched as filled
+            self.buf = np.empty((chunk.shape[0], self.capacity), dtype=self.dtype)  # pages are touched as filled
         if self.buf is not None and not self.extra and self.n + k <= self.capacity and chunk.shape[0] == self.buf.shape[0]:
             self.buf[:, self.n: self.n + k] = chunk
         else:  # longer than the header said, or no header: plain chunks
@@ -312,6 +455,127 @@ class _Samples:
                 flat[ch * filled + i: ch * filled + i + k] = flat[ch * self.capacity + i: ch * self.capacity + i + k]
         head = flat[: channels * filled].reshape(channels, filled)
         return np.concatenate([head] + self.extra, axis=1) if self.extra else head
+
+
+class WavSamples:
+    """The samples of a PCM 16-bit or G.711 wav, read from the file where they are needed.
+
+    Looks like the ``(channels, n)`` int16 array :func:`decode_audio` would hold: ``x[ch]`` is
+    one channel, sliced ``x[ch][a:b]``, and ``max()`` / ``min()`` read the file in blocks.
+    Memory does not grow with the recording; the file must stay in place while it is used.
+    """
+
+    def __init__(self, path: Path, offset: int, frames: int, channels: int, codec: str):
+        self.path, self.offset, self.frames, self.codec = path, offset, frames, codec
+        self.shape = (channels, frames)
+        self.ndim, self.dtype, self.size = 2, np.dtype(np.int16), channels * frames
+        self.nbytes = 0  # nothing held in memory
+        self._width = channels * (2 if codec == "pcm_s16le" else 1)
+
+    def __getitem__(self, ch: int) -> "_WavChannel":
+        if not isinstance(ch, (int, np.integer)) or not 0 <= ch < self.shape[0]:
+            raise IndexError(f"channel {ch!r} of {self.shape[0]}")
+        return _WavChannel(self, int(ch))
+
+    def read(self, a: int, b: int) -> np.ndarray:
+        """Frames ``a:b`` of every channel, shape ``(b - a, channels)``, int16."""
+        a, b = max(a, 0), min(b, self.frames)
+        if b <= a:
+            return np.zeros((0, self.shape[0]), dtype=np.int16)
+        with open(self.path, "rb") as f:
+            f.seek(self.offset + a * self._width)
+            raw = f.read((b - a) * self._width)
+        if self.codec == "pcm_s16le":
+            x = np.frombuffer(raw, dtype="<i2").astype(np.int16, copy=False)
+        else:
+            x = _g711_table(self.codec)[np.frombuffer(raw, dtype=np.uint8)]
+        return x[: len(x) // self.shape[0] * self.shape[0]].reshape(-1, self.shape[0])
+
+    def _blocks(self, size: int = 1 << 20) -> Iterable[np.ndarray]:
+        for a in range(0, self.frames, size):
+            yield self.read(a, a + size)
+
+    def max(self) -> int:
+        return max((int(x.max()) for x in self._blocks() if x.size), default=0)
+
+    def min(self) -> int:
+        return min((int(x.min()) for x in self._blocks() if x.size), default=0)
+
+
+class _WavChannel:
+    """One channel of a :class:`WavSamples`, read by slices."""
+
+    dtype = np.dtype(np.int16)
+
+    def __init__(self, wav: WavSamples, ch: int):
+        self.wav, self.ch = wav, ch
+
+    def __len__(self) -> int:
+        return self.wav.frames
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        a, b, _ = key.indices(self.wav.frames)
+        return np.ascontiguousarray(self.wav.read(a, b)[:, self.ch])
+
+
+_WAV_CODECS = {1: "pcm_s16le", 6: "pcm_alaw", 7: "pcm_mulaw"}
+
+
+def _wav_layout(path: Path, size: int) -> tuple[int, int, int, int, str] | None:
+    """(data offset, frames, channels, rate, codec) of a wav that can be read in place: PCM
+    16-bit, A-law or μ-law, at most 16 kHz, with its data size in the header; else None."""
+    import struct
+
+    with open(path, "rb") as f:
+        f.seek(12)
+        fmt = None
+        while True:
+            hdr = f.read(8)
+            if len(hdr) < 8:
+                return None
+            cid, n = hdr[:4], struct.unpack("<I", hdr[4:])[0]
+            if cid == b"fmt ":
+                body = f.read(n + (n & 1))
+                if len(body) < 16:
+                    return None
+                fmt = struct.unpack("<HHIIHH", body[:16])
+                continue
+            if cid == b"data":
+                if fmt is None or n in (0, 0xFFFFFFFF) or f.tell() + n > size:
+                    return None
+                tag, channels, rate, _, align, bits = fmt
+                codec = _WAV_CODECS.get(tag)
+                if (codec is None or not 1 <= channels <= 8 or not 0 < rate <= 16000
+                        or bits != (16 if tag == 1 else 8) or align != channels * bits // 8):
+                    return None
+                return f.tell(), n // align, channels, rate, codec
+            f.seek(n + (n & 1), 1)
+
+
+def _lazy_wav(path: Path, layout: tuple[int, int, int, int, str]) -> DecodedAudio:
+    offset, frames, channels, rate, codec = layout
+    if frames == 0:
+        raise _fail(path, "no audio samples (truncated or zero-length recording)", "re-export the recording")
+    info = AudioInfo(path=str(path), sha256=file_sha256(path), duration=round(frames / rate, 3),
+                     sample_rate=rate, channels=channels, format=f"{path.suffix.lstrip('.').lower() or 'audio'}/{codec}")
+    return DecodedAudio(samples=WavSamples(path, offset, frames, channels, codec), sample_rate=rate, info=info)  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=None)
+def _g711_table(codec: str) -> np.ndarray:
+    """The int16 value of each of the 256 G.711 codes, as FFmpeg decodes them."""
+    import io
+    import struct
+
+    import av
+
+    tag = {v: k for k, v in _WAV_CODECS.items()}[codec]
+    codes = bytes(range(256))
+    wav = (b"RIFF" + struct.pack("<I", 36 + 256) + b"WAVE" + b"fmt " + struct.pack("<IHHIIHH", 16, tag, 1, 8000, 8000, 1, 8)
+           + b"data" + struct.pack("<I", 256) + codes)
+    with av.open(io.BytesIO(wav)) as container:
+        out = np.concatenate([fr.to_ndarray().reshape(-1) for fr in container.decode(audio=0)])
+    return out.astype(np.int16)
 
 
 def _check_wav_length(path: Path, size: int) -> float | None:

@@ -72,3 +72,114 @@ def test_stereo_decoded_into_one_array_keeps_channels_apart(tmp_path):
     assert peaks[0] == pytest.approx(0.5, abs=0.02) and peaks[1] == pytest.approx(0.25, abs=0.02)
     spec = np.abs(np.fft.rfft(audio.samples[1]))
     assert abs(np.argmax(spec) * 16000 / audio.samples.shape[1] - 700) < 5  # the right channel is the 700 Hz one
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+def test_a_telephone_call_is_read_from_its_file_and_at_16k_exactly():
+    """A G.711 / PCM wav is read from the file where needed (nothing held); read at 16 kHz,
+    whole, in chunks or by windows, it is the float32 16 kHz decode sample for sample: the
+    transcript cannot change."""
+    call = SAMPLES / "C001.wav"  # μ-law, stereo, 8 kHz
+    full = decode_audio(call).samples
+    audio = decode_audio(call, sample_rate=None)
+    assert audio.samples.dtype == np.int16 and audio.sample_rate == 8000 and audio.channels == 2
+    assert audio.samples.nbytes == 0  # read from the file
+    assert audio.info == decode_audio(call).info
+    assert audio.duration == pytest.approx(full.shape[1] / 16000)
+    assert audio.peak == pytest.approx(float(np.abs(full).max()), abs=0.01)
+    for ch in range(2):
+        signal = audio.channel(ch)
+        assert len(signal) == full.shape[1]
+        assert np.array_equal(np.concatenate(list(signal.chunks(123_457))), full[ch])
+        for a, b in ((0, 700), (1, 16001), (160_003, 400_000), (len(signal) - 999, len(signal) + 50)):
+            assert np.array_equal(signal[a:b], full[ch][a:b]), (ch, a, b)
+
+
+def test_muted_frames_read_as_zeros_in_windows_and_chunks():
+    audio = decode_audio(SAMPLES / "C002.wav", sample_rate=None)
+    plain = audio.channel(1)
+    quiet = np.zeros(len(plain) // 320, dtype=bool)
+    quiet[[0, 5, 6, 900, len(quiet) - 1]] = True
+    muted = plain.with_muted(quiet, 320)
+    expected = plain[:].copy()
+    expected[: len(quiet) * 320].reshape(-1, 320)[quiet] = 0.0
+    assert np.array_equal(np.concatenate(list(muted.chunks(50_000))), expected)
+    assert np.array_equal(muted[1_700:300_000], expected[1_700:300_000])
+    assert np.array_equal(plain[1_700:300_000], audio.channel(1)[1_700:300_000])  # the original is untouched
+
+
+def test_vad_read_block_by_block_finds_what_faster_whisper_finds_on_the_whole_channel():
+    """The VAD reads the channel in 64-s blocks and runs the model on 1,000 windows at a time;
+    over 320 s (faster-whisper's own batch of 10,000 windows) the speech chunks are the same."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from qc.asr.stream import VAD_BLOCK, speech_chunks
+
+    x = np.tile(decode_audio(SAMPLES / "C003.wav").samples[1], 9)[: 10_000 * 512 + 20_077]
+    assert len(x) > 5 * VAD_BLOCK
+    expected = [(c["start"], c["end"]) for c in get_speech_timestamps(
+        x, VadOptions(min_silence_duration_ms=500, speech_pad_ms=400))]
+    assert len(expected) > 20
+    assert speech_chunks(x, 400, 500) == expected
+
+
+def test_a_long_channel_is_recognised_a_few_minutes_of_speech_at_a_time():
+    from qc.asr.stream import MAX_STREAM_S, SAMPLE_RATE, groups, pack
+
+    minute = 60 * SAMPLE_RATE
+    chunks = [(i * minute, i * minute + 40 * SAMPLE_RATE) for i in range(120)]  # 2 h, 80 min of speech
+    parts = groups(chunks, gap=0.5)
+    assert [c for g in parts for c in g] == chunks
+    assert len(parts) >= 80 * 60 / MAX_STREAM_S
+    x = np.zeros(121 * minute, dtype=np.float32)
+    after = 0
+    for g in parts:
+        stream, pieces = pack(x, g, 0.5, after=after)
+        after = g[-1][1]
+        assert len(stream) <= MAX_STREAM_S * SAMPLE_RATE
+    short = chunks[:5]  # an ordinary call: one stream, as before
+    assert groups(short, gap=0.5) == [short]
+
+
+def test_whisper_features_by_blocks_are_faster_whispers_own():
+    """The log-mel features of a stream, computed 30 s at a time, equal faster-whisper's
+    whole-stream STFT (which costs 0.8 MB per second of speech)."""
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    from qc.asr.faster import _LeanFeatures
+
+    x = np.tile(decode_audio(SAMPLES / "C001.wav").samples[0], 2)
+    whole = FeatureExtractor(feature_size=80)
+    assert _LeanFeatures.fits(whole)
+    for n in (len(x), 16000 * 30 * 2 + 7, 4000):
+        assert np.array_equal(_LeanFeatures(FeatureExtractor(feature_size=80))(x[:n], chunk_length=30),
+                              whole(x[:n], chunk_length=30)), n
+
+
+def test_a_wav_of_unknown_length_is_decoded_compactly_and_reads_the_same(tmp_path):
+    """A live recorder's wav (no data size) goes through FFmpeg into one int16 array at 8 kHz;
+    the same samples as the wav read in place."""
+    rate, n = 8000, 8000 * 3 + 11
+    t = np.arange(n) / rate
+    pcm = (np.stack([0.5 * np.sin(2 * np.pi * 300 * t), 0.25 * np.sin(2 * np.pi * 700 * t)]).T * 32767).astype("<i2")
+    known = tmp_path / "known.wav"
+    with wave.open(str(known), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    live = tmp_path / "live.wav"
+    data = bytearray(known.read_bytes())
+    data[40:44] = struct.pack("<I", 0xFFFFFFFF)
+    live.write_bytes(bytes(data))
+    in_place, decoded = decode_audio(known, sample_rate=None), decode_audio(live, sample_rate=None)
+    assert in_place.samples.nbytes == 0
+    assert isinstance(decoded.samples, np.ndarray) and decoded.samples.dtype == np.int16
+    assert np.array_equal(decoded.samples, pcm.T)
+    for ch in range(2):
+        assert np.array_equal(in_place.samples[ch][0:n], pcm[:, ch])
+        assert np.array_equal(in_place.channel(ch)[:], decoded.channel(ch)[:])
+        assert np.array_equal(in_place.channel(ch)[:], decode_audio(known).samples[ch])
+    assert in_place.peak == decoded.peak == pytest.approx(0.5, abs=0.01)

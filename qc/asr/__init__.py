@@ -112,7 +112,7 @@ def transcribe_call(
         if hit is not None:
             return with_call(hit, call, str(path)), True
     if audio is None:
-        audio = decode_audio(path)
+        audio = decode_audio(path, sample_rate=None)
     transcript = transcriber.transcribe(
         audio, call_id=call.call_id, agent_id=call.agent_id, meta=dict(call.meta), channel_map=channel_map
     )

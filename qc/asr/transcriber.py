@@ -17,9 +17,9 @@ import numpy as np
 from qc.asr.guard import GuardOptions, RawSegment, check_segment, is_repetitive, strip_phantoms, tidy_text, trim_repeats
 from qc.normalize import to_simplified
 from qc.asr.roles import assign_mono_roles, voice_features
-from qc.asr.stream import pack, speech_chunks, unpack
+from qc.asr.stream import VAD_BLOCK, groups, pack, speech_chunks, unpack
 from qc.run.cache import cache_key
-from qc.ingest import DecodedAudio
+from qc.ingest import DecodedAudio, Signal
 from qc.types import AsrInfo, Transcript, Utterance, Word
 
 __all__ = ["DEFAULT_CHANNEL_MAP", "SAMPLE_RATE", "Transcriber", "parse_channel_map"]
@@ -226,20 +226,30 @@ class Transcriber:
         Returns:
             Segments in channel time, and where the VAD heard speech (seconds, padding taken
             off; ``None`` with VAD off).
+
+        ``samples`` is an array or a :class:`qc.ingest.Signal`. With VAD on, a channel with
+        more than :data:`qc.asr.stream.MAX_STREAM_S` of speech is recognised in groups of
+        chunks, so memory does not grow with the call; with VAD off the channel is one stream.
         """
-        speech = None
-        if self.options["vad"]:
-            o = self.options
-            pad = int(o["vad_pad_ms"])
-            chunks = speech_chunks(samples, pad, int(o["vad_min_silence_ms"]), float(o["vad_merge_gap"]))
-            stream, pieces = pack(samples, chunks, float(o["vad_gap"]))
-            speech = [((a / SAMPLE_RATE) + pad / 1000, (b / SAMPLE_RATE) - pad / 1000) for a, b in chunks]
-        else:
-            stream, pieces = samples, []
-        if len(stream) < SAMPLE_RATE // 10:
-            return [], speech
-        segments = self.recognize(stream, prompt) if prompt else self.recognize(stream)
-        return (unpack(segments, pieces) if pieces else segments), speech
+        if not self.options["vad"]:
+            stream = np.asarray(samples[0:len(samples)], dtype=np.float32)
+            if len(stream) < SAMPLE_RATE // 10:
+                return [], None
+            return (self.recognize(stream, prompt) if prompt else self.recognize(stream)), None
+        o = self.options
+        pad, gap = int(o["vad_pad_ms"]), float(o["vad_gap"])
+        chunks = speech_chunks(samples, pad, int(o["vad_min_silence_ms"]), float(o["vad_merge_gap"]))
+        speech = [((a / SAMPLE_RATE) + pad / 1000, (b / SAMPLE_RATE) - pad / 1000) for a, b in chunks]
+        segments: list[RawSegment] = []
+        after = 0
+        for group in groups(chunks, gap):
+            stream, pieces = pack(samples, group, gap, after=after)
+            after = group[-1][1]
+            if len(stream) < SAMPLE_RATE // 10:
+                continue
+            found = self.recognize(stream, prompt) if prompt else self.recognize(stream)
+            segments.extend(unpack(found, pieces))
+        return segments, speech
 
     def _utterances(self, segments: list[RawSegment], speech: list[tuple[float, float]] | None,
                     channel: int | None, role: str, notes: dict[str, list[dict[str, Any]]]) -> list[Utterance]:
@@ -291,29 +301,22 @@ def _speech_behind(seg: RawSegment, speech: list[tuple[float, float]], share: fl
     return heard >= share * (b - a)
 
 
-def _to_16k(audio: DecodedAudio) -> np.ndarray:
-    x = np.asarray(audio.samples, dtype=np.float32)
-    if x.ndim == 1:
-        x = x[None, :]
-    if audio.sample_rate != SAMPLE_RATE:
-        from math import gcd
-
-        from scipy.signal import resample_poly
-
-        g = gcd(SAMPLE_RATE, audio.sample_rate)
-        x = resample_poly(x, SAMPLE_RATE // g, audio.sample_rate // g, axis=1).astype(np.float32)
-    return x
+def _to_16k(audio: DecodedAudio) -> list[Signal]:
+    """Each channel at 16 kHz, resampled where it is read (the recording is never copied whole)."""
+    return [audio.channel(ch, SAMPLE_RATE) for ch in range(audio.channels)]
 
 
-def _distinct_channels(x: np.ndarray) -> list[np.ndarray]:
+def _distinct_channels(chans: list[Signal]) -> list[Signal]:
     """Channels to recognise: a 'stereo' file with the same signal twice is mono."""
-    chans = [np.ascontiguousarray(c) for c in x]
-    if len(chans) == 2 and np.max(np.abs(chans[0] - chans[1])) < 1e-3:
-        return [chans[0]]
-    return chans
+    if len(chans) != 2 or len(chans[0]) != len(chans[1]):
+        return list(chans)
+    for a, b in zip(chans[0].chunks(VAD_BLOCK), chans[1].chunks(VAD_BLOCK)):
+        if len(a) and np.max(np.abs(a - b)) >= 1e-3:
+            return list(chans)
+    return [chans[0]]
 
 
-def _gate_bleed(chans: list[np.ndarray], ratio: float = 0.1, frame: int = 320) -> list[np.ndarray]:
+def _gate_bleed(chans: list[Signal], ratio: float = 0.1, frame: int = 320) -> list[Signal]:
     """Silence a channel where it is >20 dB below another one: line echo / crosstalk, not speech.
 
     Telephone stereo recordings often carry a faint copy of the other party (hybrid echo).
@@ -325,7 +328,7 @@ def _gate_bleed(chans: list[np.ndarray], ratio: float = 0.1, frame: int = 320) -
     n = min(len(c) for c in chans) // frame * frame
     if n == 0:
         return chans
-    rms = np.stack([np.sqrt(np.mean(c[:n].reshape(-1, frame) ** 2, axis=1)) for c in chans])
+    rms = np.stack([_frame_rms(c, n, frame) for c in chans])
     out = []
     for i, c in enumerate(chans):
         others = np.delete(rms, i, axis=0).max(axis=0)
@@ -335,10 +338,20 @@ def _gate_bleed(chans: list[np.ndarray], ratio: float = 0.1, frame: int = 320) -
         if not quiet.any():
             out.append(c)
             continue
-        gated = c.copy()
-        gated[:n].reshape(-1, frame)[quiet] = 0.0
-        out.append(gated)
+        out.append(c.with_muted(quiet, frame))
     return out
+
+
+def _frame_rms(x: Signal, n: int, frame: int) -> np.ndarray:
+    """RMS of each ``frame`` samples of the first ``n``, read block by block."""
+    parts, pos = [], 0
+    for block in x.chunks(VAD_BLOCK - VAD_BLOCK % frame):
+        k = min(len(block), n - pos) // frame * frame
+        if k <= 0:
+            break
+        parts.append(np.sqrt(np.mean(block[:k].reshape(-1, frame) ** 2, axis=1)))
+        pos += k
+    return np.concatenate(parts)
 
 
 def _split_at_pauses(seg: RawSegment, gap: float) -> list[RawSegment]:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["VoiceFeatures", "utterance_features", "voice_arousal"]
 
+RATE = 16000  # the rate the features are measured at, whatever the recording's own
 FRAME_S = 0.04
 HOP_S = 0.02
 F0_MIN, F0_MAX = 70.0, 400.0
@@ -92,29 +93,27 @@ def _channel_of(u: Utterance, n_channels: int) -> int | None:
 
 
 def utterance_features(transcript: Transcript, audio: DecodedAudio) -> list[VoiceFeatures | None]:
-    """Measure each timed utterance on its own channel; ``None`` for untimed ones."""
-    samples = np.asarray(audio.samples, dtype=np.float32)
-    if samples.ndim == 1:
-        samples = samples[None, :]
-    sr = int(audio.sample_rate)
-    mono: np.ndarray | None = None
+    """Measure each timed utterance on its own channel at 16 kHz; ``None`` for untimed ones.
+
+    Only the utterance's own window is read (resampled) from the recording."""
+    sr = RATE
+    channels = [audio.channel(ch, sr) for ch in range(audio.channels)]
+    n = len(channels[0])
     out: list[VoiceFeatures | None] = []
     for u in transcript.utterances:
         if u.start is None or u.end is None or u.end <= u.start:
             out.append(None)
             continue
-        ch = _channel_of(u, samples.shape[0])
-        if ch is None:
-            if mono is None:
-                mono = samples.mean(axis=0) if samples.shape[0] > 1 else samples[0]
-            signal = mono
-        else:
-            signal = samples[ch]
-        a, b = int(u.start * sr), min(int(u.end * sr), signal.shape[-1])
+        ch = _channel_of(u, len(channels))
+        a, b = int(u.start * sr), min(int(u.end * sr), n)
         if b - a < int(FRAME_S * sr):
             out.append(None)
             continue
-        out.append(_segment_features(signal[a:b], sr, u.text, u.end - u.start))
+        if ch is None:  # mono, or a stereo utterance of no channel: the channels' mean
+            x = channels[0][a:b] if len(channels) == 1 else np.stack([c[a:b] for c in channels]).mean(axis=0)
+        else:
+            x = channels[ch][a:b]
+        out.append(_segment_features(x, sr, u.text, u.end - u.start))
     return out
 
 
@@ -126,7 +125,7 @@ def _speaker(u: Utterance, n_channels: int) -> str:
 def voice_arousal(transcript: Transcript, audio: DecodedAudio) -> list[float | None]:
     """Per-utterance arousal in z-units against the same speaker's baseline (``None`` if unknown)."""
     feats = utterance_features(transcript, audio)
-    n_channels = 1 if np.asarray(audio.samples).ndim == 1 else int(np.asarray(audio.samples).shape[0])
+    n_channels = audio.channels
     speakers: dict[str, list[int]] = {}
     for i, (u, f) in enumerate(zip(transcript.utterances, feats)):
         if f is not None:

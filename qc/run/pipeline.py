@@ -320,12 +320,11 @@ class CallPipeline:
     def _from_audio(self, job: CallJob, outcome: CallOutcome):
         from qc.ingest import AudioError, decode_audio
 
-        audio = decode_audio(job.source)
+        audio = decode_audio(job.source, sample_rate=None)  # compact: read at 16 kHz where needed
         if audio.duration <= 0:
             raise AudioError(f"{job.source}: no audio samples; re-export the recording")
         outcome.audio_seconds = audio.duration
-        # max and -min, not abs(): abs() would copy the whole recording (0.9 GB for a 2 h stereo call)
-        peak = max(float(audio.samples.max()), -float(audio.samples.min())) if audio.samples.size else 0.0
+        peak = audio.peak
         if peak < 1e-3:
             raise AudioError(
                 f"{job.source}: silent recording ({audio.duration:.1f} s, peak {20 * _log10(peak):.0f} dBFS); "
