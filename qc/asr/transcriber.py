@@ -17,7 +17,7 @@ import numpy as np
 from qc.asr.guard import GuardOptions, RawSegment, check_segment, is_repetitive, strip_phantoms, tidy_text, trim_repeats
 from qc.normalize import to_simplified
 from qc.asr.roles import assign_mono_roles, voice_features
-from qc.asr.stream import VAD_BLOCK, groups, pack, speech_chunks, unpack
+from qc.asr.stream import SAMPLE_RATE, VAD_BLOCK, groups, pack, speech_chunks, unpack
 from qc.run.cache import cache_key
 from qc.ingest import DecodedAudio, Signal
 from qc.types import AsrInfo, Transcript, Utterance, Word
@@ -26,7 +26,6 @@ __all__ = ["DEFAULT_CHANNEL_MAP", "SAMPLE_RATE", "Transcriber", "parse_channel_m
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 DEFAULT_CHANNEL_MAP: tuple[str, ...] = ("agent", "customer")
 
 # Options every backend understands; backends add their own (compute_type, ...).

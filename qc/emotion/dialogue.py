@@ -32,7 +32,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qc.emotion.features import FeatureGroup, normalize_text, vectorize_groups
+from qc.emotion.features import FeatureGroup, feature_text, vectorize_groups
 
 __all__ = [
     "CALL_MODEL_FILENAME", "CALL_MODEL_ENV", "OUTCOMES", "DENSE_FEATURES", "Turn", "CallOutcomeModel",
@@ -132,7 +132,7 @@ def call_features(roles: Sequence[str], texts: Sequence[str], negativity: Sequen
         texts: per utterance, the text.
         negativity: per utterance, :func:`qc.emotion.text.score_text` negativity.
     """
-    norm = [normalize_text(t) for t in texts]
+    norm = [feature_text(t) for t in texts]
     turns = turns_of(roles, norm)
     cust = [t for t in turns if t.role == "customer"]
     agent = [t for t in turns if t.role == "agent"]

@@ -20,7 +20,7 @@ import numpy as np
 from qc.normalize import to_simplified
 
 __all__ = [
-    "DEFAULT_BITS", "FeatureGroup", "LEGACY_GROUP", "normalize_text", "feature_strings",
+    "DEFAULT_BITS", "FeatureGroup", "LEGACY_GROUP", "feature_text", "feature_strings",
     "hash_features", "vectorize", "vectorize_groups",
 ]
 
@@ -72,10 +72,10 @@ class FeatureGroup:
 LEGACY_GROUP = FeatureGroup()
 
 
-
-
-def normalize_text(text: str) -> str:
-    """Simplify characters, fold full-width ASCII, lowercase, collapse digits, drop whitespace."""
+def feature_text(text: str) -> str:
+    """The text the models' features are read from: simplified characters, full-width ASCII folded,
+    lowercase, every digit 0, no whitespace. Not :func:`qc.normalize.normalize_text` (matching),
+    which keeps digits and spaces."""
     text = to_simplified(text).translate(_FULLWIDTH).lower().replace("\ufeff", "")
     text = _DIGITS.sub("0", text)
     return _SPACE.sub("", text)
@@ -116,7 +116,7 @@ def feature_strings(text: str, words: bool = True) -> list[str]:
 def hash_features(text: str, bits: int = DEFAULT_BITS, words: bool = True) -> np.ndarray:
     """Unique bucket indices (int64) of the normalised ``text``'s legacy-group n-grams."""
     mask = (1 << bits) - 1
-    idx = {zlib.crc32(f.encode("utf-8")) & mask for f in feature_strings(normalize_text(text), words=words)}
+    idx = {zlib.crc32(f.encode("utf-8")) & mask for f in feature_strings(feature_text(text), words=words)}
     return np.fromiter(idx, dtype=np.int64, count=len(idx))
 
 
@@ -126,10 +126,10 @@ def vectorize_groups(text: str, groups: tuple[FeatureGroup, ...], normalized: bo
     Args:
         text: the text; normalised first unless ``normalized``.
         groups: the feature groups.
-        normalized: ``text`` already went through :func:`normalize_text`.
+        normalized: ``text`` already went through :func:`feature_text`.
     """
     if not normalized:
-        text = normalize_text(text)
+        text = feature_text(text)
     words = _words(text) if any(g.words for g in groups) else None
     out = []
     for g in groups:

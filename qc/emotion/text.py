@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from qc.emotion import lexicon
-from qc.emotion.features import LEGACY_GROUP, FeatureGroup, normalize_text, vectorize
+from qc.emotion.features import LEGACY_GROUP, FeatureGroup, feature_text, vectorize
 
 __all__ = ["MODEL_FILENAME", "MODEL_ENV", "TextModel", "TextEmotion", "load_text_model", "score_text"]
 
@@ -187,7 +187,7 @@ def _logit(p: float) -> float:
 def score_text(text: str, role: str = "customer", model: TextModel | None = None) -> TextEmotion:
     """Score one utterance. ``role`` "agent" checks irritation cues instead of customer anger cues."""
     model = model or load_text_model()
-    norm = normalize_text(text)
+    norm = feature_text(text)
     if not _CJK.search(norm) and not re.search(r"[a-z]", norm):
         return TextEmotion(negativity=0.0, model=0.0)
     taken = [False] * len(norm)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qc.emotion.features import FeatureGroup, normalize_text, vectorize_groups
+from qc.emotion.features import FeatureGroup, feature_text, vectorize_groups
 from qc.emotion.text import MODEL_FILENAME, TextModel, load_text_model
 
 __all__ = ["LabelFileError", "RecalibrationReport", "read_labels", "recalibrate", "train_base_model"]
@@ -210,7 +210,7 @@ def train_base_model(reviews_csv: str | Path, out_path: str | Path, groups: tupl
 
     with open(reviews_csv, encoding="utf-8-sig", newline="") as f:
         data = [(r["review"] or "", int(r["label"])) for r in csv.DictReader(f)]
-    per_text = [vectorize_groups(normalize_text(text), groups, normalized=True) for text, _ in data]
+    per_text = [vectorize_groups(feature_text(text), groups, normalized=True) for text, _ in data]
     # negativity is the target: label 0 (negative review) -> 1
     y = np.array([1 - label for _, label in data])
 
