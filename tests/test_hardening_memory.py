@@ -51,9 +51,9 @@ def test_limit_is_configurable_and_applies_while_decoding(tmp_path, monkeypatch)
     with pytest.raises(AudioError, match="from the file header"):
         decode_audio(live, max_duration=5)
     # ... and where no header says anything, the limit stops the decoder
-    import qc.ingest
+    import qc.ingest.audio
 
-    monkeypatch.setattr(qc.ingest, "_container_seconds", lambda container, stream: None)
+    monkeypatch.setattr(qc.ingest.audio, "_container_seconds", lambda container, stream: None)
     with pytest.raises(AudioError, match=r"recording is 6.\d s long \(while decoding; the header did not say\)"):
         decode_audio(live, max_duration=5)
 
