@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qc.emotion import lexicon
+import qc.emotion.lexicon as lexicon
 from qc.normalize import normalize, normalize_text, pinyin, to_simplified
 from qc.types import Complaint, Evidence, RiskFlag, Transcript
 

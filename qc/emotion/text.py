@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from qc.emotion import lexicon
+import qc.emotion.lexicon as lexicon
 from qc.emotion.features import LEGACY_GROUP, FeatureGroup, feature_text, vectorize
 
 __all__ = ["MODEL_FILENAME", "MODEL_ENV", "TextModel", "TextEmotion", "load_text_model", "score_text"]

@@ -65,7 +65,6 @@ __all__ = [
     "SEVERITY_NAMES", "STATUS_NAMES", "ROLE_NAMES", "TRAJECTORY_NAMES", "COMPLAINT_TYPE_NAMES", "RISK_NAMES",
 ]
 
-_env = report_env  # the name qc.voc.report imports
 
 
 @dataclass

@@ -268,7 +268,7 @@ def _quadrant(rows: list[dict[str, Any]], overall: float, width: int = 520, heig
 def _render(summary, tag_rows, dept_rows, spikes, dept_spikes, items, topics, team_rows, top_codes, tags, vocs, call_pages, overall) -> str:
     from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
-    from qc.report import page_name
+    from qc.report.pages import page_name
     from qc.report.charts import line
     from qc.report.charts import pareto as pareto_chart
 
