@@ -95,6 +95,80 @@ CLOSE_MISSING = [
     "好的，感谢您的理解。",
     "嗯，还有费用变化会短信通知您。",
 ]
+# --- a second, fresh set (--phrases fresh) ----------------------------------------------------------
+# Written blind for issue 11: after the matching fixes of that round (tone-keeping sound-alikes, 再见 at
+# a clause end, 机主本人 with one syllable misheard) had been designed on the near misses above, and
+# BEFORE any matcher was run on these lines. Said lines are paraphrases a real agent uses; missing
+# lines are what a real agent might say instead that sounds close to, or looks like, the phrase.
+# Labels follow the rules' descriptions (what must be said), not their keyword lists.
+OPEN_SAID_FRESH = [
+    "您好，我的工号是{n}，请问有什么可以帮您？",
+    "您好，这里是客服中心，工号{n}为您服务。",
+    "您好，很高兴为您服务，我是{n}号客服。",
+    "您好，{n}号话务员为您服务，请讲。",
+    "早上好，工号{n}，请问您需要办理什么业务？",
+    "您好，客服代表{n}号很高兴为您服务。",
+]
+OPEN_MISSING_FRESH = [
+    "您好，很高兴为您服务，请问有什么可以帮您？",
+    "您好，宽带报修专席，请问有什么可以帮您？",
+    "您好，公积金服务热线为您服务，请讲。",
+    "您好，请问您的订单编号是多少？",
+    "您好，请问您的工单号是多少？",
+    "您好，号码百事通为您服务，请问需要查询什么？",
+    "您好，国际漫游专席为您服务。",
+    "您好，我是客服小张，请问有什么可以帮您？",
+    "您好，共享单车客服中心，请问有什么可以帮您？",
+    "您好，工作日的人工服务现在为您接通了，请讲。",
+]
+IDEN_SAID_FRESH = [
+    "请问您是这个号码的机主吗？",
+    "请问机主是您本人吗？",
+    "先核实一下您的身份，请报一下身份证号码后四位。",
+    "请问您贵姓？",
+    "麻烦您说一下服务密码。",
+    "请问是机主本人来电吗？",
+]
+IDEN_MISSING_FRESH = [
+    "请问您是技术部的吗？",
+    "请问您是机场用户吗？",
+    "请问您是集团客户吗？",
+    "请问您是机顶盒有问题吗？",
+    "请问您是几号下的单？",
+    "请问您是本月办理的吗？",
+    "请问您身边有电脑吗？",
+    "请问您是宽带用户还是手机用户？",
+    "麻烦报一下快递单号后四位。",
+    "请问您用的是本机号码吗？",
+    "请问您是老用户吗？",
+]
+CLOSE_SAID_FRESH = [
+    "好的，请问还有什么可以帮您的吗？",
+    "感谢您的咨询，再见。",
+    "那就不打扰您了，感谢您的来电，再见！",
+    "好的，您的问题已经记录了，感谢来电。",
+    "不客气，祝您生活愉快。",
+    "好的，那先这样，再见啊。",
+]
+CLOSE_MISSING_FRESH = [
+    "好的，感谢您的配合。",
+    "好的，我再建议您重启一下。",
+    "好的，我会在今天之内给您回电。",
+    "好的，感谢您的反馈。",
+    "好的，麻烦您再等一下。",
+    "好的，那我再看一下。",
+    "好的，再检查一下线路。",
+    "好的，有问题随时联系我们。",
+    "行，那您先试一下。",
+    "好的，这个套餐还有其他优惠，稍后短信发给您。",
+]
+CUSTOMER_PASSWORD = "是{d}。"
+CUSTOMER_NAME = ["我姓王。", "免贵姓李。", "姓陈。"]
+PHRASES = {
+    "default": (OPEN_SAID, OPEN_MISSING, IDEN_SAID, IDEN_MISSING, CLOSE_SAID, CLOSE_MISSING),
+    "fresh": (OPEN_SAID_FRESH, OPEN_MISSING_FRESH, IDEN_SAID_FRESH, IDEN_MISSING_FRESH, CLOSE_SAID_FRESH,
+              CLOSE_MISSING_FRESH),
+}
 FAST_LINE = "温馨提示本次办理的套餐每月六十八元包含三十个流量和三百分钟通话次月生效到期自动续订如需退订请发短信"
 CUSTOMER_HELLO = ["你好，我想问点事情。", "喂，你好。", "你好，我有个问题。", "喂，你好，我想咨询一下。"]
 CUSTOMER_YES = ["是我本人。", "对，是我。", "嗯，对的。", "是的。"]
