@@ -237,8 +237,23 @@ def _body(dialogue: dict) -> list[tuple[str, str]]:
     return turns[:8]
 
 
-def design_calls(n: int, seed: int) -> list[dict]:
-    """The scripts: which lines each call has, and the expected required-rule decisions."""
+def design_calls(n: int, seed: int, phrases: str = "default", exclude: frozenset = frozenset()) -> list[dict]:
+    """The scripts: which lines each call has, and the expected required-rule decisions.
+
+    phrases: "default" or "fresh" (see PHRASES); exclude: dialogue ids not to use.
+    """
+    open_said, open_missing, iden_said, iden_missing, close_said, close_missing = PHRASES[phrases]
+    decks: dict[int, list[str]] = {}
+
+    def pick(lines: list[str]) -> str:
+        """default: a random line (as the 44 calls were built); fresh: each line once before any repeats."""
+        if phrases == "default":
+            return rng.choice(lines)
+        deck = decks.setdefault(id(lines), [])
+        if not deck:
+            deck.extend(rng.sample(lines, len(lines)))
+        return deck.pop()
+
     rng = random.Random(seed)
     rows = [json.loads(line) for line in DIALOGUES.open(encoding="utf-8")]
     rng.shuffle(rows)
@@ -246,6 +261,8 @@ def design_calls(n: int, seed: int) -> list[dict]:
     for d in rows:
         if len(calls) == n:
             break
+        if d["id"] in exclude:
+            continue
         body = _body(d)
         if len(body) < 4:
             continue
@@ -255,14 +272,18 @@ def design_calls(n: int, seed: int) -> list[dict]:
         staff = _say_digits(4, rng)
         script: list[tuple[str, float, str]] = []
         gap = lambda: round(rng.uniform(0.4, 1.2), 2)  # noqa: E731
-        opening = rng.choice(OPEN_SAID if said["OPEN01"] else OPEN_MISSING).format(n=staff)
-        id_line = rng.choice(IDEN_SAID if said["IDEN01"] else IDEN_MISSING)
+        opening = pick(open_said if said["OPEN01"] else open_missing).format(n=staff)
+        id_line = pick(iden_said if said["IDEN01"] else iden_missing)
         script.append(("agent", 0.5, opening))
         # short gaps before the identity check: IDEN01 wants it within 10 s of the agent's first words
         script.append(("customer", round(rng.uniform(0.4, 0.7), 2), rng.choice(CUSTOMER_HELLO)))
         script.append(("agent", round(rng.uniform(0.4, 0.7), 2), id_line))
         if said["IDEN01"] and "身份证" in id_line:
             script.append(("customer", gap() + 1.0, CUSTOMER_DIGITS.format(d=_say_digits(4, rng))))
+        elif said["IDEN01"] and "密码" in id_line:
+            script.append(("customer", gap() + 1.0, CUSTOMER_PASSWORD.format(d=_say_digits(6, rng))))
+        elif said["IDEN01"] and "贵姓" in id_line:
+            script.append(("customer", gap(), rng.choice(CUSTOMER_NAME)))
         else:
             script.append(("customer", gap(), rng.choice(CUSTOMER_YES if said["IDEN01"] else CUSTOMER_OK)))
         script.append(("agent", gap(), rng.choice(AGENT_GO_ON)))
@@ -278,7 +299,7 @@ def design_calls(n: int, seed: int) -> list[dict]:
         if fast:
             script.append(("agent", gap(), FAST_LINE))
         script.append(("customer", gap(), rng.choice(CUSTOMER_THANKS)))
-        script.append(("agent", gap(), rng.choice(CLOSE_SAID if said["CLOSE01"] else CLOSE_MISSING)))
+        script.append(("agent", gap(), pick(close_said if said["CLOSE01"] else close_missing)))
         calls.append({
             "call_id": f"T{i + 1:03d}", "source_id": d["id"], "agent_id": f"B{100 + i % 8}", "script": script,
             "expected": {code: ("said" if ok else "missing") for code, ok in said.items()},
@@ -321,13 +342,19 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=44, help="number of calls (default 44)")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--tts-dir", type=Path, default=Path(os.environ.get("QC_TTS_DIR", SHARED / "tools" / "tts")))
+    ap.add_argument("--phrases", choices=sorted(PHRASES), default="default",
+                    help="the agent's required-phrase lines: default (the 44 calls of /work/tts_calls) or fresh "
+                         "(a second set written blind; its calls use no dialogue of the default 44)")
     ap.add_argument("--dry-run", action="store_true", help="print the scripts, synthesise nothing")
     args = ap.parse_args()
     if args.out.resolve().is_relative_to(ROOT):
         sys.exit(f"{args.out}: inside the repository; the calls hold research-use text, write them elsewhere")
     if not DIALOGUES.exists():
         sys.exit(f"{DIALOGUES}: not found (the shared data folder sits beside the repository)")
-    calls = design_calls(args.n, args.seed)
+    exclude = frozenset()
+    if args.phrases != "default":  # new bodies too: none of the dialogues of the default 44 calls
+        exclude = frozenset(c["source_id"] for c in design_calls(44, 11))
+    calls = design_calls(args.n, args.seed, args.phrases, exclude)
     if args.dry_run:
         for c in calls:
             print(c["call_id"], c["expected"], "fast" if c["fast"] else "")
