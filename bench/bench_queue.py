@@ -140,7 +140,7 @@ def main() -> None:
     dialogues = [json.loads(x) for x in args.data.read_text(encoding="utf-8").splitlines() if x.strip()]
     if args.heldout:
         from qc.emotion.dialogue import load_call_model
-        from qc.emotion.train import _in_holdout
+        from qc.emotion.train.calls import _in_holdout
 
         share = load_call_model().meta["holdout_share"]
         dialogues = [d for d in dialogues if _in_holdout(d["id"], share)]

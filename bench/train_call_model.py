@@ -5,7 +5,7 @@
 
 Dissatisfied (S < 0) and unresolved (A < 0) from the 3,000 annotated Weibo helpdesk dialogues of
 the training split only: base models over char 1-3-gram blocks, stacked with dense cues (see
-qc/emotion/train.py and the model card qc/emotion/data/call_model.md). Prints the 5-fold CV and
+qc/emotion/train/calls.py and the model card qc/emotion/data/call_model.md). Prints the 5-fold CV and
 held-out (10 % of the training split, by id hash) AUC and calibration. Takes about 5 minutes on
 2 cores. The dialogues are research-use only: only the learned weights are shipped.
 """

@@ -5,7 +5,7 @@
 
 Two NB-LR models, hashed char 1-4-grams (2**20 buckets) and jieba words + word bigrams (2**19),
 sublinear tf, l2-normalised, C = 10; their ensemble weights, the Platt calibration and the call
-prior are fitted on a held-out 10% (see qc/emotion/train.py). Prints the held-out metrics used for
+prior are fitted on a held-out 10% (see qc/emotion/train/utterances.py). Prints the held-out metrics used for
 model selection. Takes about 5 minutes on 2 cores. The training texts are research-use only: only the learned
 weights are shipped.
 """

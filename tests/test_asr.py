@@ -358,7 +358,7 @@ def test_a_doubted_segment_is_kept_when_the_vad_heard_speech(transcriber):
 
 
 def test_dropped_speech_makes_that_roles_required_deductions_need_review():
-    from qc.run.pipeline import _review_dropped_speech
+    from qc.run.relisten import _review_dropped_speech
     from qc.rules import inspect, load_rules
     from qc.types import Transcript, Utterance
 
@@ -427,7 +427,7 @@ def test_speech_rate_is_judged_over_the_turn_with_its_short_pauses():
 
 
 def test_relisten_windows_follow_the_rules_scope():
-    from qc.run.pipeline import _rule_window
+    from qc.run.relisten import _rule_window
     from qc.rules import load_rules
     from qc.types import Transcript, Utterance
 

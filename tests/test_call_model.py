@@ -142,7 +142,7 @@ def test_bad_call_label_file_names_the_line(tmp_path):
 
 @pytest.mark.skipif(not TRAIN.exists(), reason="../shared/data not present")
 def test_probabilities_are_calibrated_on_the_held_out_part_of_the_training_split():
-    from qc.emotion.train import _calibration_error, _in_holdout, call_feature_rows, read_dialogues
+    from qc.emotion.train.calls import _calibration_error, _in_holdout, call_feature_rows, read_dialogues
 
     model = load_call_model()
     calls = [c for c in read_dialogues(TRAIN) if _in_holdout(c.call_id, model.meta["holdout_share"])]

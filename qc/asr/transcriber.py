@@ -5,6 +5,9 @@ Everything else is shared, so every backend gives the same kind of transcript: p
 recognition with roles from the channel map, or role inference on mono; Simplified Chinese;
 the hallucination guard; utterances split at long pauses and joined across short ones;
 confidence as the mean word probability.
+
+Channel preparation is in :mod:`qc.asr.channels`; turning segments into utterances in
+:mod:`qc.asr.turns`.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from qc.asr.channels import _distinct_channels, _gate_bleed, _to_16k
 from qc.asr.guard import GuardOptions, RawSegment, check_segment, is_repetitive, strip_phantoms, tidy_text, trim_repeats
 from qc.normalize import to_simplified
 from qc.asr.roles import assign_mono_roles, voice_features
-from qc.asr.stream import SAMPLE_RATE, VAD_BLOCK, groups, pack, speech_chunks, unpack
+from qc.asr.stream import SAMPLE_RATE, groups, pack, speech_chunks, unpack
+from qc.asr.turns import _drop_crosstalk, _join_turns, _speech_behind, _split_at_pauses, _utterance
 from qc.run.cache import cache_key
-from qc.ingest import DecodedAudio, Signal
+from qc.ingest import DecodedAudio
 from qc.types import AsrInfo, Transcript, Utterance, Word
 
 __all__ = ["DEFAULT_CHANNEL_MAP", "SAMPLE_RATE", "Transcriber", "parse_channel_map"]
@@ -291,155 +296,3 @@ class Transcriber:
             for piece in _split_at_pauses(cleaned, float(self.options["split_gap"])):
                 out.append(_utterance(piece, channel, role))
         return out
-
-
-def _speech_behind(seg: RawSegment, speech: list[tuple[float, float]], share: float = 0.5) -> bool:
-    """True when the VAD heard speech under at least ``share`` of the segment's time."""
-    a, b = seg.start, max(seg.end, seg.start + 0.05)
-    heard = sum(max(0.0, min(b, e) - max(a, s)) for s, e in speech)
-    return heard >= share * (b - a)
-
-
-def _to_16k(audio: DecodedAudio) -> list[Signal]:
-    """Each channel at 16 kHz, resampled where it is read (the recording is never copied whole)."""
-    return [audio.channel(ch, SAMPLE_RATE) for ch in range(audio.channels)]
-
-
-def _distinct_channels(chans: list[Signal]) -> list[Signal]:
-    """Channels to recognise: a 'stereo' file with the same signal twice is mono."""
-    if len(chans) != 2 or len(chans[0]) != len(chans[1]):
-        return list(chans)
-    for a, b in zip(chans[0].chunks(VAD_BLOCK), chans[1].chunks(VAD_BLOCK)):
-        if len(a) and np.max(np.abs(a - b)) >= 1e-3:
-            return list(chans)
-    return [chans[0]]
-
-
-def _gate_bleed(chans: list[Signal], ratio: float = 0.1, frame: int = 320) -> list[Signal]:
-    """Silence a channel where it is >20 dB below another one: line echo / crosstalk, not speech.
-
-    Telephone stereo recordings often carry a faint copy of the other party (hybrid echo).
-    Whisper would transcribe it as the wrong speaker; a double-talk customer is far louder
-    than an echo, so this keeps real overlaps.
-    """
-    if len(chans) < 2:
-        return chans
-    n = min(len(c) for c in chans) // frame * frame
-    if n == 0:
-        return chans
-    rms = np.stack([_frame_rms(c, n, frame) for c in chans])
-    out = []
-    for i, c in enumerate(chans):
-        others = np.delete(rms, i, axis=0).max(axis=0)
-        quiet = (rms[i] < ratio * others) & (others > 1e-3)
-        # widen by one frame each side so the edges of an echo go too
-        quiet = quiet | np.r_[quiet[1:], False] | np.r_[False, quiet[:-1]]
-        if not quiet.any():
-            out.append(c)
-            continue
-        out.append(c.with_muted(quiet, frame))
-    return out
-
-
-def _frame_rms(x: Signal, n: int, frame: int) -> np.ndarray:
-    """RMS of each ``frame`` samples of the first ``n``, read block by block."""
-    parts, pos = [], 0
-    for block in x.chunks(VAD_BLOCK - VAD_BLOCK % frame):
-        k = min(len(block), n - pos) // frame * frame
-        if k <= 0:
-            break
-        parts.append(np.sqrt(np.mean(block[:k].reshape(-1, frame) ** 2, axis=1)))
-        pos += k
-    return np.concatenate(parts)
-
-
-def _split_at_pauses(seg: RawSegment, gap: float) -> list[RawSegment]:
-    """VAD glues speech chunks together, so one segment can span a long pause: cut it there."""
-    if len(seg.words) < 2:
-        return [seg]
-    pieces, current = [], [seg.words[0]]
-    for w in seg.words[1:]:
-        if w.start - current[-1].end > gap:
-            pieces.append(current)
-            current = []
-        current.append(w)
-    pieces.append(current)
-    if len(pieces) == 1:
-        return [seg]
-    return [
-        RawSegment(ws[0].start, ws[-1].end, tidy_text("".join(w.text for w in ws)), ws,
-                   seg.avg_logprob, seg.no_speech_prob, seg.compression_ratio)
-        for ws in pieces
-        if "".join(w.text for w in ws).strip()
-    ]
-
-
-def _utterance(seg: RawSegment, channel: int | None, role: str) -> Utterance:
-    words = [Word(round(w.start, 2), round(w.end, 2), w.text, round(float(w.probability), 4)) for w in seg.words]
-    if words:
-        confidence = float(np.mean([w.probability for w in words]))
-        start, end = words[0].start, words[-1].end
-    else:
-        confidence = float(np.exp(min(seg.avg_logprob, 0.0)))
-        start, end = seg.start, seg.end
-    return Utterance(
-        role=role,
-        text=seg.text.strip(),
-        start=round(max(start, 0.0), 2),
-        end=round(max(end, start), 2),
-        confidence=round(min(max(confidence, 0.0), 1.0), 4),
-        channel=channel,
-        words=words,
-    )
-
-
-def _concat(a: str, b: str) -> str:
-    if a and b and a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum():
-        return f"{a} {b}"
-    return a + b
-
-
-def _join_turns(utts: list[Utterance], gap: float) -> list[Utterance]:
-    """Join consecutive utterances of one speaker separated by less than ``gap`` seconds."""
-    out: list[Utterance] = []
-    for u in utts:
-        prev = out[-1] if out else None
-        if (
-            prev is not None
-            and prev.channel == u.channel
-            and prev.role == u.role
-            and prev.end is not None
-            and u.start is not None
-            and u.start - prev.end <= gap
-        ):
-            n1, n2 = max(len(prev.words), 1), max(len(u.words), 1)
-            prev.confidence = round(((prev.confidence or 0) * n1 + (u.confidence or 0) * n2) / (n1 + n2), 4)
-            prev.text = _concat(prev.text, u.text)
-            prev.end = max(prev.end, u.end or prev.end)
-            prev.words.extend(u.words)
-        else:
-            out.append(u)
-    return out
-
-
-def _drop_crosstalk(utts: list[Utterance], channels: list[np.ndarray]) -> list[Utterance]:
-    """Drop an utterance heard again, fainter, on the other channel (line echo / bleed)."""
-    from rapidfuzz import fuzz
-
-    def level(u: Utterance) -> float:
-        x = channels[u.channel or 0][int((u.start or 0) * SAMPLE_RATE): int((u.end or 0) * SAMPLE_RATE) + 1]
-        return float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) if len(x) else 0.0
-
-    drop: set[int] = set()
-    for i, a in enumerate(utts):
-        for j in range(i + 1, len(utts)):
-            b = utts[j]
-            if a.channel == b.channel or i in drop or j in drop:
-                continue
-            overlap = min(a.end or 0, b.end or 0) - max(a.start or 0, b.start or 0)
-            shorter = min((a.end or 0) - (a.start or 0), (b.end or 0) - (b.start or 0))
-            if shorter <= 0 or overlap < 0.5 * shorter:
-                continue
-            if fuzz.ratio(a.text, b.text) >= 75:
-                drop.add(j if level(a) >= level(b) else i)
-    return [u for k, u in enumerate(utts) if k not in drop]

@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qc.rules import loader
+from qc.rules import compiler, loader
 from qc.rules.model import CATEGORIES, POLARITIES, SEVERITIES, Rule
 from qc.rules.registry import ConditionType, all_conditions
 from qc.types import CHANNELS
@@ -40,7 +40,7 @@ _SCALARS = {"str": "string", "int": "integer", "float": "number", "bool": "boole
 
 
 def _annotation_schema(annotation: str, where: str, *, child: bool = False) -> dict[str, Any]:
-    """JSON Schema for a parameter or field annotation, as the loader checks it (see loader._check_param)."""
+    """JSON Schema for a parameter or field annotation, as the loader checks it (compiler._check_param)."""
     parts = [p.strip() for p in annotation.split("|")]
     nullable = "None" in parts
     parts = [p for p in parts if p != "None"]
@@ -92,9 +92,9 @@ def _condition_schema(ctype: ConditionType) -> dict[str, Any]:
 
 
 def _shorthands() -> list[dict[str, Any]]:
-    """`all: [...]`, `any: [...]`, `not: {...}` without `type:` (the loader's _SHORTHAND)."""
+    """`all: [...]`, `any: [...]`, `not: {...}` without `type:` (the compiler's _SHORTHAND)."""
     out = []
-    for key, (_, param) in loader._SHORTHAND.items():
+    for key, (_, param) in compiler._SHORTHAND.items():
         child = _annotation_schema(all_conditions()[key].annotations[param], f"shorthand {key}", child=True)
         out.append({"type": "object", "properties": {key: child}, "required": [key], "additionalProperties": False})
     return out

@@ -1,22 +1,6 @@
-"""Scorecards and per-call scores: the scoring stage.
-
-A scorecard (``scorecards/*.yaml``) has dimensions (服务规范, 业务知识, 沟通技巧, 流程执行, 情绪管理)
-whose items reference rule codes. Each violation of an item's rules deducts the item's
-``deduct`` points (default: by severity), capped at the item's ``points``. A ``fatal`` item
-(一票否决) that is hit zeroes the call. Items whose rules were not checked on a call (not
-applicable) leave the total, and the score is what is left of the applicable points, scaled to 100.
-
-Findings with ``needs_review`` (evidence on low-confidence ASR words) do not deduct until a
-reviewer confirms them; they are kept in the trace as ``pending_review`` and raise the call's
-re-review priority. Risk findings (``kind == "risk"``) never deduct.
-
-Example::
-
-    card = load_scorecard("scorecards/default.yaml", rules=load_rules("rules/"))
-    score = score_call(transcript, inspection, emotion, card)
-    for item in score.items:
-        for d in item.deductions:
-            print(item.name, d.rule, d.evidence.start, d.points)
+"""Scorecards: read a ``scorecards/*.yaml`` file and validate it strictly, every problem at
+``file:line:col`` (keys, types, points that add up, rule codes that exist and are not risk flags).
+Scoring a call against a loaded scorecard is :mod:`qc.scoring.score`.
 """
 
 from __future__ import annotations
@@ -26,17 +10,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from qc.defaults import scorecard_path as shipped_scorecard_path
-from qc.types import (
-    SEVERITIES,
-    CallEmotion,
-    CallInspection,
-    CallScore,
-    Deduction,
-    DimensionScore,
-    Finding,
-    ItemScore,
-    Transcript,
-)
+from qc.types import SEVERITIES
 from qc.yamlfile import (
     Pos,
     Problems,
@@ -53,7 +27,6 @@ from qc.yamlfile import (
 __all__ = [
     "DIMENSIONS",
     "SEVERITIES",
-    "VERDICTS",
     "Scorecard",
     "ScorecardDimension",
     "ScorecardItem",
@@ -62,13 +35,11 @@ __all__ = [
     "parse_scorecard",
     "check_rule_codes",
     "default_scorecard_path",
-    "score_call",
+    "iter_rule_codes",
 ]
 
 #: The dimensions the shipped rules' categories map to (a scorecard may define others).
 DIMENSIONS: tuple[str, ...] = ("服务规范", "业务知识", "沟通技巧", "流程执行", "情绪管理")
-#: Reviewer verdicts on a machine finding.
-VERDICTS: tuple[str, ...] = ("confirmed", "false_positive")
 
 ScorecardError = YamlFileError
 """Raised by :func:`load_scorecard`; ``errors`` lists every problem as ``file:line:col: CODE message``."""
@@ -365,121 +336,6 @@ def check_rule_codes(card: Scorecard, rules: Any) -> list:
             if rule is not None and (getattr(rule, "kind", None) == "risk" or getattr(rule, "category", None) == "风险"):
                 problems.add(pos, "SC021", f"item {item.id!r} references {code}, a risk flag; risk rules raise re-review priority and never deduct")
     return problems.errors
-
-
-def _first_start(f: Finding) -> float:
-    for e in f.evidence:
-        if e.start is not None:
-            return e.start
-    return float("inf")
-
-
-def score_call(
-    transcript: Transcript | None,
-    inspection: CallInspection,
-    emotion: CallEmotion | None,
-    scorecard: Scorecard,
-    verdicts: Mapping[str, str] | None = None,
-) -> CallScore:
-    """Score one call against a scorecard, keeping the trace item → rule → utterance → time → points.
-
-    Args:
-        transcript: the call (for its agent id; may be None).
-        inspection: the rule engine's findings for the call.
-        emotion: the call's emotion summary (not scored here; scores do not move with the
-            customer's mood, only with the agent's conduct as the rules judge it).
-        scorecard: a loaded scorecard.
-        verdicts: optional reviewer verdicts for this call, rule code -> "confirmed" or
-            "false_positive". With verdicts the score is the "reviewed" one: confirmed
-            ``needs_review`` hits deduct and rejected hits do not.
-
-    Returns:
-        The CallScore (``score`` 0..100, 0 when a fatal item was hit).
-    """
-    del emotion  # kept in the signature so every stage is called the same way
-    verdicts = dict(verdicts or {})
-    checked = set(inspection.checked)
-    not_applicable = inspection.not_applicable
-    by_rule: dict[str, list[Finding]] = {}
-    for f in inspection.findings:
-        if f.kind == "violation":
-            by_rule.setdefault(f.rule, []).append(f)
-
-    items: list[ItemScore] = []
-    dimensions: list[DimensionScore] = []
-    fatal_items: list[str] = []
-    pending = 0
-    for dim in scorecard.dimensions:
-        d_points = d_deducted = 0.0
-        for item in dim.items:
-            hits = sorted((f for code in item.rules for f in by_rule.get(code, [])), key=_first_start)
-            applicable = bool(hits) or not all(
-                code in not_applicable or (checked and code not in checked) for code in item.rules
-            )
-            score = ItemScore(
-                item=item.id, name=item.name, dimension=dim.name, rules=list(item.rules), points=item.points,
-                fatal=item.fatal, severity=item.severity,
-            )
-            if not applicable:
-                score.status = "not_applicable"
-                items.append(score)
-                continue
-            left = item.points
-            hit_for_real = False
-            for f in hits:
-                verdict = verdicts.get(f.rule)
-                evidence = f.evidence[0] if f.evidence else None
-                if verdict == "false_positive":
-                    score.deductions.append(Deduction(f.rule, 0.0, "rejected", f.message, evidence))
-                    continue
-                if f.needs_review and verdict != "confirmed":
-                    pending += 1
-                    score.deductions.append(Deduction(f.rule, 0.0, "pending_review", f.message, evidence))
-                    continue
-                hit_for_real = True
-                take = min(item.deduct, left)
-                left -= take
-                status = "fatal" if item.fatal else ("deducted" if take > 0 else "capped")
-                score.deductions.append(Deduction(f.rule, take, status, f.message, evidence))
-            score.deducted = item.points - left
-            if hit_for_real and item.fatal:
-                score.status = "fatal"
-                fatal_items.append(item.id)
-            elif score.deducted > 0:
-                score.status = "deducted"
-            d_points += item.points
-            d_deducted += score.deducted
-            items.append(score)
-        dimensions.append(DimensionScore(name=dim.name, points=d_points, earned=d_points - d_deducted, deducted=d_deducted))
-
-    applicable_total = sum(d.points for d in dimensions)
-    earned = sum(d.earned for d in dimensions)
-    value = 100.0 * earned / applicable_total if applicable_total > 0 else 100.0
-    if fatal_items:
-        value = 0.0
-    value = round(value, 1)
-    return CallScore(
-        call_id=inspection.call_id,
-        scorecard=scorecard.name,
-        score=value,
-        passed=not fatal_items and value >= scorecard.pass_line,
-        pass_line=scorecard.pass_line,
-        earned=earned,
-        applicable=applicable_total,
-        agent_id=transcript.agent_id if transcript is not None else None,
-        fatal=bool(fatal_items),
-        fatal_items=fatal_items,
-        dimensions=dimensions,
-        items=items,
-        pending_review=pending,
-        basis="reviewed" if verdicts else "machine",
-    )
-
-
-def unscored_findings(inspection: CallInspection, scorecard: Scorecard) -> list[Finding]:
-    """Violations whose rule no scorecard item covers (shown in reports as 未计分)."""
-    covered = scorecard.item_for_rule()
-    return [f for f in inspection.findings if f.kind == "violation" and f.rule not in covered]
 
 
 def iter_rule_codes(card: Scorecard) -> Iterable[str]:
