@@ -2,7 +2,6 @@
 
 import csv
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np

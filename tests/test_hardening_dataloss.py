@@ -1,5 +1,4 @@
 """No silent data loss (issue 12): colliding call ids, history keyed by call, verdict import."""
-import dataclasses
 import json
 import sqlite3
 from pathlib import Path
@@ -8,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qc.run.plan import plan_jobs
-from qc.report.history import History, HistoryError
+from qc.report.history import History
 from qc.report import write_reports
 from scoring_cases import load_cases
 

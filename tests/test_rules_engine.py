@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qc.rules import RuleFileError, check_rules, inspect, load_rules, run_rule_tests
+from qc.rules import RuleFileError, check_rules, inspect, load_rules
 from qc.rules.registry import condition
 from qc.types import CallEmotion, Transcript, Utterance, UtteranceEmotion, Word
 

@@ -1,4 +1,3 @@
-import dataclasses
 import sqlite3
 from pathlib import Path
 
@@ -8,8 +7,7 @@ from qc.report.history import History, HistoryError
 from qc.report.queue import build_queue
 from qc.report.redact import find_numbers, redact_text
 from qc.run.store import load_call_results, save_call_result
-from qc.scoring import ScorecardError, load_scorecard, parse_scorecard, score_call
-from qc.types import CallInspection, Evidence, Finding
+from qc.scoring import ScorecardError, load_scorecard, parse_scorecard
 from scoring_cases import GOLDEN, load_cases
 
 ROOT = Path(__file__).parent.parent

@@ -189,7 +189,6 @@ def call_priority(result: CallResult, repeat_complaint: bool = False,
 
 
 def _is_clean(result: CallResult) -> bool:
-    e = result.emotion
     return (
         result.score.passed
         and not result.inspection.findings  # risk flags included: they are findings

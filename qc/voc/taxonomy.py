@@ -31,7 +31,6 @@ code or name, ``VOC002`` malformed code / name, ``VOC003`` unknown department, `
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
