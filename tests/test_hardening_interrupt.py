@@ -128,3 +128,27 @@ def test_workers_die_with_a_killed_parent(night):
     _no_orphans(workers, within=5.0)
     for p in (out / "calls").glob("*.json"):
         json.loads(p.read_text(encoding="utf-8"))
+
+
+def test_a_signal_during_a_save_waits_for_the_count():
+    """The first signal inside a held block (a result being saved and counted) is raised after the
+    block, even with other threads running, which pthread_sigmask alone could not ensure."""
+    import threading
+
+    from qc.run.night import Interrupted, _interrupts, _signals_held
+
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait, daemon=True)  # like the pool's manager thread
+    helper.start()
+    steps = []
+    try:
+        with pytest.raises(Interrupted) as e, _interrupts():
+            with _signals_held():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.2)  # the handler has run by now; the save goes on
+                steps.append("saved")
+                steps.append("counted")
+            steps.append("after")  # not reached: the night stops here
+    finally:
+        stop.set()
+    assert steps == ["saved", "counted"] and e.value.exit_code == 130

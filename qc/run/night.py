@@ -60,6 +60,13 @@ class Interrupted(KeyboardInterrupt):
         return 128 + self.signum
 
 
+# While a result is saved and counted, the first signal waits (see _signals_held). Blocking the
+# signal with pthread_sigmask is not enough: it holds it for the main thread only, the kernel then
+# hands it to one of the pool's helper threads, and Python still runs the handler in the main
+# thread at its next instruction, in the middle of the save. So the handler itself defers.
+_HOLD = {"depth": 0, "pending": None}
+
+
 @contextmanager
 def _interrupts():
     """The first SIGINT/SIGTERM raises :class:`Interrupted` (the night stops and saves); a second exits at once.
@@ -79,6 +86,9 @@ def _interrupts():
         if len(seen) > 1:
             os.write(2, b"interrupted again: exiting now (calls in flight are lost; finished ones are saved)\n")
             os._exit(128 + signum)  # the workers follow: they die with their parent
+        if _HOLD["depth"]:
+            _HOLD["pending"] = signum  # raised when the result being saved is counted
+            return
         raise Interrupted(signum)
 
     before = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -87,23 +97,21 @@ def _interrupts():
     finally:
         for sig, old in before.items():
             signal.signal(sig, old)
+        _HOLD["pending"] = None
 
 
 @contextmanager
 def _signals_held():
-    """SIGINT/SIGTERM wait until the block is done (then the handler runs), where the OS allows."""
-    import signal
-    import threading
-
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held = {signal.SIGINT, signal.SIGTERM}
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    """A first SIGINT/SIGTERM waits until the block is done, then stops the night (a call saved is
+    a call counted); a second one still exits at once."""
+    _HOLD["depth"] += 1
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        _HOLD["depth"] -= 1
+        if not _HOLD["depth"] and _HOLD["pending"] is not None:
+            signum, _HOLD["pending"] = _HOLD["pending"], None
+            raise Interrupted(signum)
 
 
 @dataclass
