@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from qc.normalize import normalize_text
 from qc.rules.context import CallContext
@@ -165,3 +165,25 @@ def matches_each(ctx: CallContext, idx: tuple[int, ...], rx: Any, first_only: bo
         else:
             out.extend((i, 0, m) for m in rx.finditer(texts[i], timeout=REGEX_TIMEOUT_S))
     return out
+
+
+def first_match_per_line(
+    ctx: CallContext, idx: tuple[int, ...], rx: Any, skip: Callable[[int, int, int, Any], bool] | None = None,
+) -> dict[int, tuple[int, int]]:
+    """``{utterance: (start, end)}`` of ``rx``'s first match in each line of ``idx`` that has one,
+    found by one search over the lines joined (``rx`` must not match a newline). ``skip(i, start,
+    end, match)`` rejects a match, and the line's next one is taken instead."""
+    import bisect
+
+    joined, starts = ctx.joined(idx)
+    first: dict[int, tuple[int, int]] = {}
+    for m in rx.finditer(joined):
+        k = bisect.bisect_right(starts, m.start()) - 1
+        i = idx[k]
+        if i in first:
+            continue
+        s, e = m.start() - starts[k], m.end() - starts[k]
+        if skip is not None and skip(i, s, e, m):
+            continue
+        first[i] = (s, e)
+    return first

@@ -6,7 +6,7 @@ stage's complaint."""
 
 from __future__ import annotations
 
-from qc.rules.conditions.common import check_role, in_role
+from qc.rules.conditions.common import check_role, first_match_per_line, in_role
 from qc.rules.context import CallContext, Hit
 from qc.rules.registry import Report, condition
 
@@ -75,27 +75,19 @@ def complaint_cue(ctx: CallContext, scope: tuple[int, ...], *, role: str | None 
     ``qc/emotion/lexicon.py`` (太差, 真烂, 糟糕, 乱收费, 太气人, 没解决, 投诉, 退钱...), not inside one of
     ``COMPLAINT_UNLESS_IN`` (请问这是怎么回事). ``role``: whose lines; by default every line that is not
     the agent's. One hit per line, on its first cue."""
-    import bisect
-
     from qc.emotion.risk import complaint_matcher
 
     idx = in_role(ctx, scope, role) if role is not None else tuple(i for i in scope if ctx.roles[i] != "agent")
     if not idx:
         return []
     rx, holders, inside = complaint_matcher()
-    # one search over the lines joined (a cue never spans a newline), as complaint_cues does per line
-    joined, starts = ctx.joined(idx)
-    first: dict[int, tuple[int, int]] = {}
-    for m in rx.finditer(joined):
-        k = bisect.bisect_right(starts, m.start()) - 1
-        i = idx[k]
-        if i in first:
-            continue
-        s, e = m.start() - starts[k], m.end() - starts[k]
+
+    def held(i: int, s: int, e: int, m) -> bool:  # the cue inside a longer phrase that is no complaint
         h = holders[m.group(0)]
-        if h and inside(ctx.text(i), s, e, h):
-            continue
-        first[i] = (s, e)
+        return bool(h) and inside(ctx.text(i), s, e, h)
+
+    # one search over the lines joined (a cue never spans a newline), as complaint_cues does per line
+    first = first_match_per_line(ctx, idx, rx, held)
     us = ctx.utterances
     hits = []
     for i in sorted(first):

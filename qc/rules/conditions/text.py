@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from qc.normalize import _pinyin_dict, find_pinyin, fuzzy_syllable, pinyin
-from qc.rules.conditions.common import check_role, in_role, phrases
+from qc.rules.conditions.common import check_role, first_match_per_line, in_role, phrases
 from qc.rules.context import CallContext, Hit
 from qc.rules.registry import condition
 
@@ -165,17 +165,8 @@ def _any_joined(ctx: CallContext, idx: tuple[int, ...], rx, py_rx, homophone, fu
 def _any_joined_search(ctx: CallContext, idx: tuple[int, ...], rx, py_rx, homophone, fuzzy, py, unless_in) -> list[Hit]:
     import bisect
 
-    joined, starts = _joined(ctx, idx, "text")
-    first: dict[int, tuple[int, int]] = {}
-    for m in rx.finditer(joined):
-        k = bisect.bisect_right(starts, m.start()) - 1
-        i = idx[k]
-        if i in first:
-            continue
-        s, e = m.start() - starts[k], m.end() - starts[k]
-        if unless_in and _inside(ctx.text(i), s, e, unless_in):
-            continue
-        first[i] = (s, e)
+    skip = (lambda i, s, e, m: _inside(ctx.text(i), s, e, unless_in)) if unless_in else None
+    first = first_match_per_line(ctx, idx, rx, skip)
     if homophone is not None and py:
         rest = tuple(i for i in idx if i not in first)
         if py_rx is not None and rest:
