@@ -163,14 +163,8 @@ def _choice(m: YMap, key: str, choices: tuple[str, ...], problems: Problems, cod
 
 def _load_rule(m: YMap, file: str, problems: Problems) -> Rule | None:
     n_before = len(problems)
-    code = _str(m, "code", problems)
-    where = f"rule {code}" if code else "rule"
-    check_keys(m, allowed=RULE_KEYS, required=REQUIRED_RULE_KEYS, problems=problems, where=where)
-    if code and not CODE_RE.match(code):
-        problems.add(m.where("code"), "RUL002", f"code {code!r} must be capital letters then 2-3 digits (OPEN01)")
-    name = _str(m, "name", problems)
-    if name and not NAME_RE.match(name):
-        problems.add(m.where("name"), "RUL002", f"name {name!r} must be dotted lower_case words (opening.greeting)")
+    code, name, where = read_code_name(m, problems, kind="rule", allowed=RULE_KEYS, required=REQUIRED_RULE_KEYS,
+                                       error="RUL002", examples=("OPEN01", "opening.greeting"))
     category = _choice(m, "category", CATEGORIES, problems, "RUL003")
     severity = _choice(m, "severity", SEVERITIES, problems, "RUL004")
     polarity = _choice(m, "polarity", POLARITIES, problems, "RUL004")
@@ -266,10 +260,25 @@ def _channels(m: YMap, problems: Problems) -> tuple[str, ...]:
 
 # --- public helpers for other YAML formats whose entries are rule-like (the VOC taxonomy) ---
 
-__all__ += ["read_str", "compile_condition", "load_tests"]
+__all__ += ["read_str", "read_code_name", "compile_condition", "load_tests"]
 
 
 def read_str(m: YMap, key: str, problems: Problems, what: str | None = None) -> str:
     """The string at ``key`` of a mapping read from YAML: "" when absent, "" and a ``YAML0xx``
     problem at its file:line:col when it is not a string."""
     return _str(m, key, problems, what)
+
+
+def read_code_name(m: YMap, problems: Problems, *, kind: str, allowed: set[str], required: tuple[str, ...],
+                   error: str, examples: tuple[str, str]) -> tuple[str, str, str]:
+    """An entry's ``code`` and ``name``, checked (OPEN01, opening.greeting), after its keys are
+    checked against ``allowed`` / ``required``; also ``where`` ("rule OPEN01") for messages."""
+    code = _str(m, "code", problems)
+    where = f"{kind} {code}" if code else kind
+    check_keys(m, allowed=allowed, required=required, problems=problems, where=where)
+    if code and not CODE_RE.match(code):
+        problems.add(m.where("code"), error, f"code {code!r} must be capital letters then 2-3 digits ({examples[0]})")
+    name = _str(m, "name", problems)
+    if name and not NAME_RE.match(name):
+        problems.add(m.where("name"), error, f"name {name!r} must be dotted lower_case words ({examples[1]})")
+    return code, name, where

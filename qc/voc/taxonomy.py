@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from qc.rules.loader import CODE_RE, NAME_RE, compile_condition, load_tests, read_str, rule_files
+from qc.rules.loader import compile_condition, load_tests, read_code_name, read_str, rule_files
 from qc.rules.model import RuleTest
 from qc.rules.registry import Cond
 from qc.yamlfile import Pos, Problems, YamlError, YamlFileError, YList, YMap, check_keys, did_you_mean, expect_type, load_yaml, type_name
@@ -206,14 +206,8 @@ def _load_file(data: Any, file: str, tax: Taxonomy, pending: list, problems: Pro
 
 def _load_tag(m: YMap, stage: str, departments: list[str], problems: Problems) -> Tag | None:
     n_before = len(problems)
-    code = read_str(m, "code", problems)
-    where = f"tag {code}" if code else "tag"
-    check_keys(m, allowed=TAG_KEYS, required=REQUIRED_TAG_KEYS, problems=problems, where=where)
-    if code and not CODE_RE.match(code):
-        problems.add(m.where("code"), "VOC002", f"code {code!r} must be capital letters then 2-3 digits (BILL01)")
-    name = read_str(m, "name", problems)
-    if name and not NAME_RE.match(name):
-        problems.add(m.where("name"), "VOC002", f"name {name!r} must be dotted lower_case words (billing.overcharge)")
+    code, name, where = read_code_name(m, problems, kind="tag", allowed=TAG_KEYS, required=REQUIRED_TAG_KEYS,
+                                       error="VOC002", examples=("BILL01", "billing.overcharge"))
     label = read_str(m, "label", problems)
     if "label" in m and not label.strip():
         problems.add(m.where("label"), "VOC006", f"{where}: label is empty; give the short name a report shows")
