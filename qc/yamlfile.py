@@ -28,7 +28,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import yaml
 
@@ -41,6 +41,7 @@ __all__ = [
     "YamlDoc",
     "Problems",
     "load_yaml",
+    "load_each",
     "parse_yaml",
     "did_you_mean",
     "check_keys",
@@ -282,6 +283,19 @@ def load_yaml(path: str | Path) -> YamlDoc:
     except UnicodeDecodeError:
         raise YamlFileError([YamlError(Pos(str(path), 1, 1), "YAML000", "not UTF-8 text")]) from None
     return parse_yaml(text, str(path))
+
+
+def load_each(files: Iterable[str | Path], problems: Problems) -> Iterator[YamlDoc]:
+    """Each file that reads and parses, with its problems (and those of the files that do not)
+    added to ``problems``: a folder of rule or taxonomy files reports every error at once."""
+    for f in files:
+        try:
+            doc = load_yaml(f)
+        except YamlFileError as e:
+            problems.extend(e.errors)
+            continue
+        problems.extend(doc.errors)
+        yield doc
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

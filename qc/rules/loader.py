@@ -47,7 +47,7 @@ from qc.yamlfile import (
     check_keys,
     did_you_mean,
     expect_type,
-    load_yaml,
+    load_each,
     type_name,
 )
 
@@ -83,13 +83,7 @@ def check_rules(path: str | Path) -> tuple[RuleSet, list[YamlError]]:
     files = rule_files(path)
     if not files:
         problems.add(Pos(str(path), 1, 1), "RUL000", "no rule files (*.yaml) here")
-    for f in files:
-        try:
-            doc = load_yaml(f)
-        except YamlFileError as e:
-            problems.extend(e.errors)
-            continue
-        problems.extend(doc.errors)
+    for doc in load_each(files, problems):
         rules.extend(_load_file(doc.data, doc.path, problems, ids))
     _check_unique(ids, problems)
     errors = sorted(problems.errors, key=lambda e: (e.pos.file, e.pos.line, e.pos.col, e.code))

@@ -38,7 +38,7 @@ from typing import Any, Iterator
 from qc.rules.loader import compile_condition, load_tests, read_code_name, read_str, rule_files
 from qc.rules.model import RuleTest
 from qc.rules.registry import Cond
-from qc.yamlfile import Pos, Problems, YamlError, YamlFileError, YList, YMap, check_keys, did_you_mean, expect_type, load_yaml, type_name
+from qc.yamlfile import Pos, Problems, YamlError, YamlFileError, YList, YMap, check_keys, did_you_mean, expect_type, load_each, type_name
 
 __all__ = ["SCOPES", "Tag", "Taxonomy", "TaxonomyError", "check_taxonomy", "load_taxonomy", "default_taxonomy_path"]
 
@@ -122,14 +122,8 @@ def check_taxonomy(path: str | Path) -> tuple[Taxonomy, list[YamlError]]:
     if not files:
         problems.add(Pos(str(path), 1, 1), "VOC000", "no taxonomy files (*.yaml) here")
     pending: list[tuple[YMap, str, Pos]] = []  # (tag node, stage, department position) checked once all departments are known
-    for f in files:
-        tax.files.append(str(f))
-        try:
-            doc = load_yaml(f)
-        except YamlFileError as e:
-            problems.extend(e.errors)
-            continue
-        problems.extend(doc.errors)
+    tax.files.extend(str(f) for f in files)
+    for doc in load_each(files, problems):
         _load_file(doc.data, doc.path, tax, pending, problems)
     seen: dict[tuple[str, str], Pos] = {}
     for node, stage, _ in pending:
