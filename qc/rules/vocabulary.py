@@ -40,7 +40,7 @@ def vocabulary(rules: RuleSet, role: str, polarities: Iterable[str] = VOCABULARY
 
     Phrases come in rule order, without repeats, and without a phrase that a longer listed one
     contains (机主 when 机主本人 is there): the longer one carries the same sound and more context.
-    Regex patterns give no words.
+    A regex pattern gives no words by itself, only the phrases its ``listen`` key lists.
     """
     wanted = set(polarities)
     found: list[str] = []
@@ -59,9 +59,9 @@ def _walk(cond: Cond | None, inherited: str | None, role: str, out: list[str]) -
     p = cond.params
     name = cond.type.name
     own = p.get("role") or inherited
-    if name == "keyword":
+    if name in ("keyword", "regex"):
         if own in (None, role):
-            for key in ("any", "all"):
+            for key in ("any", "all", "listen"):
                 out.extend(w for w in (p.get(key) or ()) if isinstance(w, str))
         return
     if name == "risk_cue":  # the cue table of qc.emotion.lexicon; by default the customer's lines

@@ -18,6 +18,7 @@ def _prepare_regex(params: dict, report: Report) -> dict:
         params["exclude"] = compile_regex(params["exclude"], "exclude", report)
     if params.get("on", "normalized") not in ("normalized", "raw"):
         report("on", "RUL013", "on must be 'normalized' or 'raw'")
+    params["listen"] = phrases(params, "listen", report)
     return params
 
 
@@ -30,11 +31,14 @@ def regex_(
     exclude: str | None = None,
     role: str | None = None,
     on: str = "normalized",
+    listen: tuple[str, ...] = (),
 ) -> list[Hit]:
     """A regular expression (the ``regex`` package, each search limited to 50 ms so a pathological
     pattern cannot hang a night). ``on: normalized`` (default) matches the normalised text: simplified
     characters, digits, no punctuation or spaces; ``on: raw`` the text as transcribed.
-    ``exclude``: utterances matching this regex are skipped."""
+    ``exclude``: utterances matching this regex are skipped. ``listen``: the words ASR should listen
+    for when the pattern decides a required or risk rule (qc.rules.vocabulary: a pattern gives
+    none by itself), e.g. ``[号客服]`` for ``\\d+号客服``; matching ignores them."""
     idx = in_role(ctx, scope, role)
     if on == "normalized" and exclude is None:
         return _regex_first(ctx, idx, pattern)
