@@ -347,6 +347,39 @@ def test_a_looping_segment_is_trimmed_not_dropped(transcriber):
     assert notes["trimmed"][0]["kept"] == u.text and notes["trimmed"][0]["channel"] == 1
 
 
+def _echo_tail(said: list[tuple[str, float, float, float]], echo: str, lead_p: float = 0.01) -> RawSegment:
+    """A segment as faster-whisper aligned it on an unseen TTS call (fresh T005): the closing line
+    placed in the audio, then a hotword echoed after the speech ended, the first echoed word
+    stretched over the leftover audio, the rest with no duration on the last instant."""
+    words = [Word(a, b, text, p) for text, a, b, p in said]
+    end = words[-1].end + 0.64
+    words.append(Word(words[-1].end, end, echo[0], lead_p))
+    words += [Word(end, end, c, 0.9) for c in echo[1:]]
+    return RawSegment(words[0].start, end, "".join(w.text for w in words), words, -0.4, 0.02, 1.6)
+
+
+def test_words_not_placed_in_the_audio_at_a_segment_end_are_cut(transcriber):
+    said = [("好的", 48.58, 49.1, 0.38), ("请", 49.42, 49.68, 0.22), ("问", 49.68, 49.86, 0.99),
+            ("还有", 49.86, 50.22, 0.91), ("什么", 50.22, 50.54, 0.98), ("可以", 50.54, 50.82, 0.64),
+            ("帮", 50.82, 51.06, 0.99), ("您", 51.06, 51.28, 0.93), ("的", 51.28, 51.44, 0.99), ("吗", 51.44, 51.58, 0.34)]
+    notes = {"dropped": [], "trimmed": []}
+    (u,) = transcriber._utterances([_echo_tail(said, "好下午好下午好下午好下午好")], [(48.3, 51.8)], 0, "agent", notes)
+    assert u.text == "好的请问还有什么可以帮您的吗" and u.end == 51.58  # the speech rate is the spoken line's
+    assert notes["trimmed"][0]["kept"] == u.text and "not placed" in notes["trimmed"][0]["reason"]
+    # a confident last word before the echo was heard: it stays
+    (u,) = transcriber._utterances([_echo_tail(said, "好您好您好", lead_p=0.8)], [(48.3, 51.8)], 0, "agent", notes)
+    assert u.text == "好的请问还有什么可以帮您的吗好"
+
+
+def test_a_placed_segment_is_left_alone():
+    from qc.asr.guard import trim_unplaced
+
+    seg = _seg("感谢您的来电再见")
+    assert trim_unplaced(seg) == (seg, [])
+    one = RawSegment(0.0, 1.0, "好的", [Word(0.0, 0.6, "好", 0.9), Word(1.0, 1.0, "的", 0.9)])
+    assert trim_unplaced(one) == (one, [])  # one short word is not an echo
+
+
 def test_a_doubted_segment_is_kept_when_the_vad_heard_speech(transcriber):
     doubted = _seg("我要投诉你们", avg_logprob=-2.2)
     notes = {"dropped": [], "trimmed": []}
@@ -386,6 +419,7 @@ def test_rule_vocabulary_per_role(tmp_path):
     rules = load_rules(Path(__file__).resolve().parents[1] / "rules")
     agent, customer = vocabulary(rules, "agent"), vocabulary(rules, "customer")
     assert {"工号", "机主本人"} <= set(agent) and "工信部" not in agent
+    assert {"号客服", "号话务员"} <= set(agent)  # OPEN01's N号客服 pattern lends its listen words
     assert not {"感谢来电", "再见", "祝您生活愉快"} & set(agent)  # outros Whisper invents at a stream's end
     assert {"工信部", "12315", "律师函"} <= set(customer) and "工号" not in customer
     assert len(customer) <= 6 * 5  # a few typical cues per risk kind, not the whole cue table

@@ -6,6 +6,8 @@ engine must never fire on words nobody said, and must never lose words that were
 
 - known phantom phrases are cut out of a segment (and the segment goes if nothing is left);
 - a looping segment is trimmed to its real content (:func:`trim_repeats`), not dropped;
+- words the aligner could not place in the audio at the end of a segment (no duration, piled on
+  its last instant) are cut (:func:`trim_unplaced`): Whisper echoes its prompt there;
 - a segment whose decoder statistics say "not speech" is removed only when the VAD found no
   speech behind it (the Transcriber decides that; it knows where the speech is).
 """
@@ -20,7 +22,7 @@ from qc.normalize import to_simplified
 from qc.types import Word
 
 __all__ = ["tidy_text", "PHANTOM_PHRASES", "GuardOptions", "RawSegment", "check_segment", "strip_phantoms",
-           "trim_repeats", "is_repetitive"]
+           "trim_repeats", "trim_unplaced", "is_repetitive"]
 
 # Subtitle credits and video outros that Whisper emits for Mandarin silence or noise. None of
 # them is something an agent or a customer says on a service call.
@@ -193,6 +195,41 @@ def trim_repeats(segment: RawSegment) -> RawSegment | None:
         return None
     return RawSegment(segment.start, segment.end, text, [], segment.avg_logprob, segment.no_speech_prob,
                       _compression_ratio(text))
+
+
+UNPLACED_S = 0.02  # a word shorter than this was not placed in the audio
+UNPLACED_RUN = 2  # words in the trailing run before it is cut
+UNPLACED_LEAD_PROBABILITY = 0.1  # the word before the run, stretched over the leftover audio
+
+
+def trim_unplaced(segment: RawSegment) -> tuple[RawSegment | None, list[Word]]:
+    """The segment without the words at its end that the aligner could not place in the audio.
+
+    With hotwords in the prompt, Whisper can go on writing after the speech has ended (「…帮您的吗」
+    then 「好下午好下午好下午好」, 「…您的配合」 then 「您的身份证证件号您的身份证」): the alignment gives
+    those words no duration, all on the segment's last instant, and the first of them, stretched
+    over whatever audio was left, a probability near 0. A trailing run of ``UNPLACED_RUN`` or more
+    words shorter than ``UNPLACED_S`` is cut, with the word before it when its probability is
+    under ``UNPLACED_LEAD_PROBABILITY``. Real speech is placed: its words take time.
+
+    Returns:
+        The trimmed segment (the same object when nothing is cut; ``None`` when nothing is
+        left) and the words cut.
+    """
+    words = segment.words
+    k = len(words)
+    while k > 0 and words[k - 1].end - words[k - 1].start < UNPLACED_S:
+        k -= 1
+    if len(words) - k < UNPLACED_RUN:
+        return segment, []
+    if k > 0 and words[k - 1].probability < UNPLACED_LEAD_PROBABILITY:
+        k -= 1
+    kept, cut = words[:k], words[k:]
+    text = tidy_text("".join(w.text for w in kept))
+    if not kept or not _norm(text):
+        return None, cut
+    return RawSegment(segment.start, kept[-1].end, text, kept, segment.avg_logprob, segment.no_speech_prob,
+                      _compression_ratio(text)), cut
 
 
 def _compression_ratio(text: str) -> float:

@@ -18,7 +18,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from qc.asr.channels import _distinct_channels, _gate_bleed, _to_16k
-from qc.asr.guard import GuardOptions, RawSegment, check_segment, is_repetitive, strip_phantoms, tidy_text, trim_repeats
+from qc.asr.guard import (GuardOptions, RawSegment, check_segment, is_repetitive, strip_phantoms, tidy_text,
+                          trim_repeats, trim_unplaced)
 from qc.normalize import to_simplified
 from qc.asr.roles import assign_mono_roles, voice_features
 from qc.asr.stream import SAMPLE_RATE, groups, pack, speech_chunks, unpack
@@ -259,7 +260,8 @@ class Transcriber:
                     channel: int | None, role: str, notes: dict[str, list[dict[str, Any]]]) -> list[Utterance]:
         """Clean one channel's segments (Simplified Chinese, hallucination guard) into utterances.
 
-        A looping segment is trimmed to its real content; a segment the decoder doubts is removed
+        Words the aligner could not place at a segment's end are cut; a looping segment is
+        trimmed to its real content; a segment the decoder doubts is removed
         only when the VAD heard no speech behind it (always, with VAD off). What is trimmed or
         removed is listed in ``notes`` (``meta.asr_trimmed`` / ``meta.asr_dropped``).
         """
@@ -273,6 +275,14 @@ class Transcriber:
                 seg.start, seg.end, tidy_text(seg.text), words,
                 seg.avg_logprob, seg.no_speech_prob, seg.compression_ratio,
             )
+            placed, cut = trim_unplaced(seg)
+            if cut:
+                notes["trimmed"].append({"channel": channel, "start": round(seg.start, 2), "end": round(seg.end, 2),
+                                         "text": seg.text.strip(), "kept": placed.text if placed else "",
+                                         "reason": f"{len(cut)} words not placed in the audio at its end"})
+                if placed is None:
+                    continue
+                seg = placed
             reason = check_segment(seg, self.guard)
             if is_repetitive(reason):
                 trimmed = trim_repeats(seg)
