@@ -421,6 +421,7 @@ def test_rule_vocabulary_per_role(tmp_path):
     assert {"工号", "机主本人"} <= set(agent) and "工信部" not in agent
     assert {"号客服", "号话务员"} <= set(agent)  # OPEN01's N号客服 pattern lends its listen words
     assert not {"感谢来电", "再见", "祝您生活愉快"} & set(agent)  # outros Whisper invents at a stream's end
+    assert {"感谢来电", "祝您生活愉快"} <= set(vocabulary(rules.only("CLOSE01"), "agent", endings=True))  # re-listening
     assert {"工信部", "12315", "律师函"} <= set(customer) and "工号" not in customer
     assert len(customer) <= 6 * 5  # a few typical cues per risk kind, not the whole cue table
     forbidden = vocabulary(rules.only("FORB01"), "agent", ("forbidden",))
@@ -479,8 +480,9 @@ def test_relisten_windows_follow_the_rules_scope():
 
 def test_relisten_decodes_overlapping_windows_once_and_never_trades_one_deduction_for_another():
     """OPEN01 and IDEN01 both deduct at the start: one decode with both rules' words. A re-heard
-    line that would lose the staff number (公后) is not swapped in, CLOSE01 (no words to listen
-    for) is not re-listened, and a phrase the re-listening did not hear is not invented."""
+    line that would lose the staff number (公后) is not swapped in, CLOSE01 is re-listened on its
+    own window at the end with the closing's words, and a phrase the re-listening did not hear is
+    not invented."""
     from qc.run.pipeline import CallPipeline, PipelineConfig
     from qc.rules import inspect
     from qc.types import Transcript, Utterance
@@ -491,31 +493,36 @@ def test_relisten_decodes_overlapping_windows_once_and_never_trades_one_deductio
 
         def relisten(self, audio, channel, start, end, words=(), beam_size=10):
             self.calls.append((channel, start, end, tuple(words)))
-            return [Utterance("unknown", text, a, b, 0.9, channel) for text, a, b in self.heard]
+            return [Utterance("unknown", text, a, b, 0.9, channel) for text, a, b in self.heard if start <= a < end]
 
     def call(opening):
         return Transcript(call_id="x", meta={"direction": "inbound"}, utterances=[
             Utterance("agent", opening, 0.5, 3.0, 0.9, 0), Utterance("customer", "你好", 3.5, 4.0, 0.9, 1),
             Utterance("agent", "请问您是基础被人吗", 5.0, 7.0, 0.9, 0), Utterance("customer", "是的", 7.5, 8.0, 0.9, 1),
             Utterance("agent", "好的请讲", 8.5, 9.5, 0.9, 0), Utterance("customer", "我要查话费", 10.0, 12.0, 0.9, 1),
-            Utterance("agent", "您的话费是三十元", 20.0, 23.0, 0.9, 0), Utterance("agent", "好的", 30.0, 31.0, 0.9, 0)])
+            Utterance("agent", "您的话费是三十元", 60.0, 63.0, 0.9, 0), Utterance("agent", "好的感谢您的来订", 70.0, 72.0, 0.9, 0)])
 
     pipe = CallPipeline(PipelineConfig(relisten=True))
     # first pass: 工号 heard as 宫号 (a sound-alike, OPEN01 passes); IDEN01 and CLOSE01 deduct
     t = call("您好宫号1047为您服务")
     fired = {f.rule for f in inspect(t, pipe.rules).findings}
     assert {"IDEN01", "CLOSE01"} <= fired and "OPEN01" not in fired
-    pipe._transcriber = Fake([("您好公后1047为您服务", 0.5, 3.0), ("请问您是机主本人吗", 5.0, 7.0)])
+    pipe._transcriber = Fake([("您好公后1047为您服务", 0.5, 3.0), ("请问您是机主本人吗", 5.0, 7.0),
+                              ("好的感谢您的来电", 70.0, 72.0)])
     patched, rechecked = pipe.relisten(t, None, inspect(t, pipe.rules))
-    assert len(pipe._transcriber.calls) == 1 and rechecked == {"IDEN01"}  # CLOSE01: no words, not re-listened
+    assert len(pipe._transcriber.calls) == 2 and rechecked == {"IDEN01", "CLOSE01"}
     channel, a, b, words = pipe._transcriber.calls[0]
     assert channel == 0 and a < 0.5 and 9.5 <= b < 17.5 and "机主本人" in words and "工号" in words
+    assert "感谢来电" not in words  # the closing's words only for its own window, at the end
+    channel, a, b, words = pipe._transcriber.calls[1]
+    assert channel == 0 and 55.0 <= a < 60.0 and 72.0 < b <= 73.0 and "感谢您的来电" in words
     after = {f.rule for f in inspect(patched, pipe.rules).findings}
-    assert "IDEN01" not in after and "OPEN01" not in after  # 公后 was not swapped in over 宫号
+    assert not {"IDEN01", "OPEN01", "CLOSE01"} & after  # 公后 was not swapped in over 宫号
     # both deduct; one decode serves both; nothing heard -> both still deduct (not invented)
     t = call("您好欢迎致电服务热线")
-    pipe._transcriber = Fake([("您好欢迎致电服务热线", 0.5, 3.0), ("请问您是基础套餐用户吗", 5.0, 7.0)])
+    pipe._transcriber = Fake([("您好欢迎致电服务热线", 0.5, 3.0), ("请问您是基础套餐用户吗", 5.0, 7.0),
+                              ("好的感谢您的来订", 70.0, 72.0)])
     patched, rechecked = pipe.relisten(t, None, inspect(t, pipe.rules))
-    assert len(pipe._transcriber.calls) == 1 and rechecked == {"OPEN01", "IDEN01"}
-    assert {"OPEN01", "IDEN01"} <= {f.rule for f in inspect(patched, pipe.rules).findings}
+    assert len(pipe._transcriber.calls) == 2 and rechecked == {"OPEN01", "IDEN01", "CLOSE01"}
+    assert {"OPEN01", "IDEN01", "CLOSE01"} <= {f.rule for f in inspect(patched, pipe.rules).findings}
     assert not any(n["passed"] for n in patched.meta["asr_relistened"])

@@ -7,7 +7,10 @@ Only ``required`` rules (a deduction when the phrase is *not* heard: 工号, 机
 ``forbidden`` phrase could only make a violation out of something nobody said. Rules that look at
 the end of the call (scope ``last``/``last_seconds``: 感谢来电, 祝您生活愉快, 再见) give none either:
 Whisper invents such outros on the silence at the end of a stream, and with them in the prompt it
-wrote 「祝您生活愉快」 over and over on 7 of 24 unseen calls (docs/transcription.md). A phrase counts
+wrote 「祝您生活愉快」 over and over on 7 of 24 unseen calls (docs/transcription.md). Re-listening
+asks for them (``endings=True``): its window of the closing ends half a second after the agent's
+last line, and words written after the speech are cut by the guard (qc.asr.guard.trim_unplaced).
+A phrase counts
 for a role when its keyword condition, the ``scope`` around it or the ``sequence`` it follows
 names that role (or none); a ``risk_cue`` condition gives its kind's phrases from the one cue
 table (qc.emotion.lexicon) to the customer, or to the role it names. The ASR stage receives the result as plain data (role -> phrases)
@@ -35,10 +38,12 @@ class VocabularyError(ValueError):
     """A user vocabulary file cannot be read; the message names the file and line."""
 
 
-def vocabulary(rules: RuleSet, role: str, polarities: Iterable[str] = VOCABULARY_POLARITIES) -> list[str]:
+def vocabulary(rules: RuleSet, role: str, polarities: Iterable[str] = VOCABULARY_POLARITIES, *,
+               endings: bool = False) -> list[str]:
     """The keyword phrases of the enabled ``required``/``risk`` rules that apply to ``role``.
 
-    Phrases come in rule order, without repeats, and without a phrase that a longer listed one
+    ``endings``: also the phrases of rules that look at the end of the call (for re-listening a
+    closing window, not for a whole channel). Phrases come in rule order, without repeats, and without a phrase that a longer listed one
     contains (机主 when 机主本人 is there): the longer one carries the same sound and more context.
     A regex pattern gives no words by itself, only the phrases its ``listen`` key lists.
     """
@@ -46,7 +51,7 @@ def vocabulary(rules: RuleSet, role: str, polarities: Iterable[str] = VOCABULARY
     found: list[str] = []
     for rule in rules:
         scope = rule.evidence_scope.params if rule.evidence_scope is not None else {}
-        if scope.get("last") or scope.get("last_seconds"):
+        if not endings and (scope.get("last") or scope.get("last_seconds")):
             continue
         if rule.enabled and rule.polarity in wanted:
             _walk(rule.match, None, role, found)

@@ -16,8 +16,9 @@ def relisten(pipeline, transcript, audio, inspection):
 
     Rules about to deduct in overlapping windows of one channel (OPEN01 and IDEN01 both look
     at the agent's first seconds) share one decode, with the words of every required rule
-    whose window it covers. A rule without words to listen for (the closing rules give none:
-    qc.rules.vocabulary) is not re-listened: without them the decode is the first pass again.
+    whose window it covers; a closing rule's window is decoded with the closing's own words,
+    which whole-channel hotwords leave out (qc.rules.vocabulary, ``endings``). A rule without
+    words to listen for is not re-listened: without them the decode is the first pass again.
     A re-heard utterance replaces the first pass's only where it makes no rule fire that did
     not fire before (a re-heard 公后 must not cost OPEN01 what IDEN01 gains, nor new word
     times a RATE01 finding).
@@ -64,7 +65,7 @@ def relisten(pipeline, transcript, audio, inspection):
     groups: list[dict] = []  # one decode each: channel, window, rules to decide
     for rule in deducting:
         role = role_of(rule)
-        if not vocabulary(RuleSet([rule]), role):
+        if not vocabulary(RuleSet([rule]), role, endings=True):
             continue
         window = _rule_window(rule, transcript, role)
         channel = _channel_of(transcript, role, pipeline.config.channel_map)
@@ -86,7 +87,7 @@ def relisten(pipeline, transcript, audio, inspection):
         channel, role, a, b = g["channel"], g["role"], g["start"], g["end"]
         covered = [r for r in required if role_of(r) == role
                    and (w := _rule_window(r, current, role)) is not None and w[0] < b and a < w[1]]
-        words = vocabulary(RuleSet(list({r.code: r for r in g["rules"] + covered}.values())), role)
+        words = vocabulary(RuleSet(list({r.code: r for r in g["rules"] + covered}.values())), role, endings=True)
         t0 = time.perf_counter()
         heard = pipeline.transcriber.relisten(audio, channel, a, b, words=words)
         seconds = time.perf_counter() - t0
