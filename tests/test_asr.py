@@ -526,3 +526,12 @@ def test_relisten_decodes_overlapping_windows_once_and_never_trades_one_deductio
     assert len(pipe._transcriber.calls) == 2 and rechecked == {"OPEN01", "IDEN01", "CLOSE01"}
     assert {"OPEN01", "IDEN01", "CLOSE01"} <= {f.rule for f in inspect(patched, pipe.rules).findings}
     assert not any(n["passed"] for n in patched.meta["asr_relistened"])
+    # a closing the prompt wrote over other speech (44-call T027) is not used: it shares little
+    # with what the first pass heard in the window
+    t = call("您好工号1047为您服务")
+    t.utterances[-1].text = "好的那就先这样"
+    pipe._transcriber = Fake([("您好工号1047为您服务", 0.5, 3.0), ("请问您是机主本人吗", 5.0, 7.0), ("好的请讲", 8.5, 9.5),
+                              ("那级短信的数据处由处宝科学员祝您生活愉快祝您", 70.0, 72.0)])
+    patched, _ = pipe.relisten(t, None, inspect(t, pipe.rules))
+    notes = {n["rule"]: n for n in patched.meta["asr_relistened"]}
+    assert notes["CLOSE01"]["agreement"] < 50 and not notes["CLOSE01"]["passed"] and notes["IDEN01"]["passed"]

@@ -19,7 +19,10 @@ def relisten(pipeline, transcript, audio, inspection):
     whose window it covers; a closing rule's window is decoded with the closing's own words,
     which whole-channel hotwords leave out (qc.rules.vocabulary, ``endings``). A rule without
     words to listen for is not re-listened: without them the decode is the first pass again.
-    A re-heard utterance replaces the first pass's only where it makes no rule fire that did
+    A re-heard window is used only when it reads as the same speech as the first pass
+    (``RELISTEN_MIN_AGREEMENT``): words in the prompt can make Whisper write a new text rather
+    than hear the old one better. A re-heard utterance replaces the first pass's only where it
+    makes no rule fire that did
     not fire before (a re-heard 公后 must not cost OPEN01 what IDEN01 gains, nor new word
     times a RATE01 finding).
 
@@ -91,10 +94,13 @@ def relisten(pipeline, transcript, audio, inspection):
         t0 = time.perf_counter()
         heard = pipeline.transcriber.relisten(audio, channel, a, b, words=words)
         seconds = time.perf_counter() - t0
+        agreement = _agreement([u for u in current.utterances if u.channel == channel and u.start is not None
+                                and a <= u.start < b], heard)
+        used = heard if agreement >= RELISTEN_MIN_AGREEMENT else []
         before = {f.rule for f in inspect(current, pipeline.rules).findings}
         targets = {r.code for r in g["rules"]}
         candidate = copy.deepcopy(current)
-        for h in heard:
+        for h in used:
             h.role = role
             trial = copy.copy(candidate)
             trial.utterances = sorted(
@@ -109,7 +115,8 @@ def relisten(pipeline, transcript, audio, inspection):
         for rule in g["rules"]:
             rechecked.add(rule.code)
             notes.append({"rule": rule.code, "channel": channel, "start": round(a, 2), "end": round(b, 2),
-                          "heard": "".join(u.text for u in heard), "passed": rule.code not in still,
+                          "heard": "".join(u.text for u in heard), "agreement": round(agreement, 1),
+                          "passed": rule.code not in still,
                           "seconds": round(seconds / len(g["rules"]), 3)})
         if still != targets:
             current = candidate
@@ -121,7 +128,23 @@ def relisten(pipeline, transcript, audio, inspection):
 
 
 RELISTEN_SECONDS = 15.0  # the least a re-listened window holds
+# How much of the first pass's text of the window the re-heard text must share (rapidfuzz ratio of
+# the normalised texts, 0-100) to be used: a re-reading of the same speech, not a new text the
+# hotwords prompted. Closing windows re-heard with 祝您生活愉快 in the prompt once came back as
+# 「那级短信的数据处由处宝科学员祝您生活愉快祝您」 for 「我会反馈这个情况给相关测试部门。好的，那就先这样。」
+RELISTEN_MIN_AGREEMENT = 50.0
 RELISTEN_MAX_SECONDS = 30.0  # one Whisper window
+
+
+def _agreement(first, heard) -> float:
+    """Similarity (0-100) of a window's first-pass utterances and its re-heard ones, on normalised
+    text (so 十二八三八 and 2838 read the same); 100 when both are empty."""
+    from rapidfuzz import fuzz
+
+    from qc.normalize import normalize_text
+
+    x, y = (normalize_text("".join(u.text for u in us)) for us in (first, heard))
+    return 100.0 if not x and not y else float(fuzz.ratio(x, y))
 
 
 def _rule_window(rule, transcript, role: str) -> tuple[float, float] | None:
