@@ -266,6 +266,81 @@ CLOSE_MISSING_THIRD = [
     "好的，处理结果出来后会打电话告诉您。",
     "嗯，那您明天上午再打开看看。",
 ]
+# --- a fourth set (--phrases fourth) ----------------------------------------------------------------
+# Written blind for issue 11 from the rules' descriptions only (description.what of OPEN01, IDEN01,
+# CLOSE01), without reading their match lists or the recent changes to rules/, after the default, fresh
+# and third sets had all been tuned on, and BEFORE any matcher was run on these lines. Said lines are
+# what a Chinese call-centre agent says and a QA reviewer accepts: a greeting with the staff number as
+# agents give it (工号, N号, 客服N号, 服务编号, 话务员N号; same placeholders as the third set), identity
+# checks (机主 / 本人 / 姓名 / 名字 / 服务密码 / 证件号码后四位) and closings (感谢/谢谢来电, 还有其他
+# 问题, 再见, 祝您生活愉快). Near misses are ordinary lines a reviewer rejects: a greeting without a
+# number, questions that verify nothing (本机, 省份, 老用户), last lines that are not a closing (再试,
+# 再记, 来电记录, 转接).
+OPEN_SAID_FOURTH = [
+    "您好，{c}号为您服务。",
+    "您好，{a}号客服专员为您服务。",
+    "你好，工号{y}，请问您要办理什么业务？",
+    "您好，客服{c}号很高兴为您服务。",
+    "您好，我的服务编号是{a}，请讲。",
+    "您好，欢迎来电，工号{n}为您服务。",
+    "您好，话务员{d2}号，请问有什么需要？",
+    "您好，我是工号{y}的小李，请讲。",
+    "您好，这边是{d2}号客服，请问有什么可以帮您？",
+]
+OPEN_MISSING_FOURTH = [
+    "您好，欢迎致电客户服务热线，很高兴为您服务。",
+    "您好，这里是售后服务中心，请讲。",
+    "您好，人工客服为您服务，请问有什么需要？",
+    "您好，我是今天的值班客服，请讲。",
+    "您好，感谢您耐心等待，请问有什么可以帮您？",
+    "您好，来电已接通，请问您要咨询什么？",
+    "你好，客服部为您服务，请讲。",
+    "您好，这里是总台，请问有什么可以帮您？",
+]
+IDEN_SAID_FOURTH = [
+    "请问您是这个手机号的机主本人吗？",
+    "为了核实身份，请您报一下机主的姓名。",
+    "麻烦您提供一下服务密码进行验证。",
+    "先确认一下，您是这个号码的机主吗？",
+    "需要跟您核对一下，请报一下登记的身份证号码后四位。",
+    "请问您贵姓？是机主本人吗？",
+    "先帮您核实一下，请问机主的名字是？",
+    "麻烦核对一下证件号码的后四位。",
+    "为了您的账户安全，请问您是本人吗？",
+]
+IDEN_MISSING_FOURTH = [
+    "请问您是用本机拨打的吗？",
+    "请问您这个号码是在本省份办理的吗？",
+    "请问您是帮家人咨询的吗？",
+    "请问您之前有来电反映过这个问题吗？",
+    "请问您是在网上下的订单吗？",
+    "请问您的手机现在能正常上网吗？",
+    "请问您是要查询话费余额吗？",
+    "请问您方便留一个联系电话吗？",
+    "请问您是这个号码的老用户吗？",
+]
+CLOSE_SAID_FOURTH = [
+    "好的，稍后请对我的服务进行评价，感谢您的来电，再见。",
+    "那就不打扰您了，祝您生活愉快。",
+    "请问还有其他问题吗？没有的话感谢来电，再见。",
+    "好的，有问题随时联系我们，再见。",
+    "不客气，这是我应该做的，祝您生活愉快！",
+    "请问还有别的可以帮到您的吗？",
+    "嗯，好的，那先这样，再见。",
+    "感谢您的耐心，祝您生活愉快，再见。",
+    "好的，谢谢您的来电，再见。",
+]
+CLOSE_MISSING_FOURTH = [
+    "好的，我这边帮您登记一下，请您保持电话畅通。",
+    "好的，现在帮您转接技术部门，请稍等。",
+    "好的，那您稍后再试一下。",
+    "好的，那我再记一下您的地址。",
+    "这个问题您可以去营业厅咨询一下。",
+    "好的，请您注意查收短信。",
+    "好的，您的来电记录我这边已经保存了。",
+    "没关系，系统升级期间可能会有延迟。",
+    "好的，我会把您的意见反馈上去。",
+]
 CUSTOMER_FULLNAME = ["叫王建国。", "我叫李晓明。", "陈丽华。"]
 CUSTOMER_PASSWORD = "是{d}。"
 CUSTOMER_NAME = ["我姓王。", "免贵姓李。", "姓陈。"]
