@@ -26,6 +26,11 @@ matching fixes were designed on the first set; with it no dialogue of the defaul
 坐席), written after the fresh set had been tuned on too; no dialogue of the default 44 or the fresh 12:
     ... bench/make_tts_calls.py --out /work/tts_third -n 32 --seed 31 --phrases third
 (41 'missing' and 55 'said' decisions; n chosen for >= 40 of each, from the designed counts only).
+--phrases fourth: a fourth blind set, written from the rules' description.what lines only after the
+other three had been tuned on; no dialogue of the default 44, the fresh 12 or the third 32:
+    ... bench/make_tts_calls.py --out /work/tts_fourth -n 30 --seed 41 --phrases fourth
+(42 'missing' and 48 'said' decisions; seed fixed first, n the smallest of 30/32/34 with >= 40 of each,
+from the designed counts only).
 bench/tts_design_check.py FOLDER runs the rules on the true turns and lists where they disagree with
 the design (rule wording, no ASR involved).
 
@@ -350,6 +355,8 @@ PHRASES = {
               CLOSE_MISSING_FRESH),
     "third": (OPEN_SAID_THIRD, OPEN_MISSING_THIRD, IDEN_SAID_THIRD, IDEN_MISSING_THIRD, CLOSE_SAID_THIRD,
               CLOSE_MISSING_THIRD),
+    "fourth": (OPEN_SAID_FOURTH, OPEN_MISSING_FOURTH, IDEN_SAID_FOURTH, IDEN_MISSING_FOURTH, CLOSE_SAID_FOURTH,
+               CLOSE_MISSING_FOURTH),
 }
 FAST_LINE = "温馨提示本次办理的套餐每月六十八元包含三十个流量和三百分钟通话次月生效到期自动续订如需退订请发短信"
 CUSTOMER_HELLO = ["你好，我想问点事情。", "喂，你好。", "你好，我有个问题。", "喂，你好，我想咨询一下。"]
@@ -431,7 +438,7 @@ def _body(dialogue: dict) -> list[tuple[str, str]]:
 def design_calls(n: int, seed: int, phrases: str = "default", exclude: frozenset = frozenset()) -> list[dict]:
     """The scripts: which lines each call has, and the expected required-rule decisions.
 
-    phrases: "default", "fresh" or "third" (see PHRASES); exclude: dialogue ids not to use.
+    phrases: "default", "fresh", "third" or "fourth" (see PHRASES); exclude: dialogue ids not to use.
     """
     open_said, open_missing, iden_said, iden_missing, close_said, close_missing = PHRASES[phrases]
     decks: dict[int, list[str]] = {}
@@ -538,7 +545,8 @@ def main() -> None:
     ap.add_argument("--phrases", choices=sorted(PHRASES), default="default",
                     help="the agent's required-phrase lines: default (the 44 calls of /work/tts_calls), "
                          "fresh (a second set written blind; its calls use no dialogue of the default 44) "
-                         "or third (a third blind set; no dialogue of the default 44 or the fresh 12)")
+                         "third (a third blind set; no dialogue of the default 44 or the fresh 12) "
+                         "or fourth (a fourth blind set; no dialogue of the default 44, fresh 12 or third 32)")
     ap.add_argument("--dry-run", action="store_true", help="print the scripts, synthesise nothing")
     args = ap.parse_args()
     if args.out.resolve().is_relative_to(ROOT):
@@ -548,8 +556,10 @@ def main() -> None:
     exclude = frozenset()
     if args.phrases != "default":  # new bodies too: none of the dialogues of the default 44 calls
         exclude = frozenset(c["source_id"] for c in design_calls(44, 11))
-    if args.phrases == "third":  # nor of the fresh 12 (/work/tts_fresh)
+    if args.phrases in ("third", "fourth"):  # nor of the fresh 12 (/work/tts_fresh)
         exclude |= frozenset(c["source_id"] for c in design_calls(12, 23, "fresh", exclude))
+    if args.phrases == "fourth":  # nor of the third 32 (/work/tts_third)
+        exclude |= frozenset(c["source_id"] for c in design_calls(32, 31, "third", exclude))
     calls = design_calls(args.n, args.seed, args.phrases, exclude)
     if args.dry_run:
         for c in calls:
