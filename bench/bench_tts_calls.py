@@ -101,7 +101,8 @@ def main() -> None:
     ap.add_argument("--hotwords", type=_switch, help="on/off: the rules' words as hotwords (if the checkout has it)")
     ap.add_argument("--relisten", type=_switch, help="on/off: re-decode before a deduction (if the checkout has it)")
     ap.add_argument("--no-cache", action="store_true", help="transcribe again even when cached")
-    ap.add_argument("--json", type=Path, help="also write per-call results here")
+    ap.add_argument("--json", type=Path, help="also write per-call results here (with each re-check: window, "
+                    "what was heard, its agreement with the first pass, whether the rule passed)")
     args = ap.parse_args()
 
     from qc.asr import load_transcriber
@@ -148,9 +149,11 @@ def main() -> None:
         if pipeline is not None:
             result = pipeline.score(hyp, audio)
             hyp_insp = result.inspection
+            relistened = result.transcript.meta.get("asr_relistened") or []
             relisten_s += sum(n.get("seconds", 0.0) for n in result.transcript.meta.get("asr_relistened") or [])
         else:
             hyp_insp = inspect(hyp, rules)
+            relistened = []
         if not cached:
             busy_s += time.perf_counter() - t0
             audio_s += audio.duration
@@ -166,7 +169,7 @@ def main() -> None:
                "hyp_fired": sorted(fired_hyp), "needs_review": sorted(review),
                "checked_ref": sorted(ref_insp.checked), "checked_hyp": sorted(hyp_insp.checked),
                "fast": bool(fast_spans), "rate_hits": len(rate_hits), "rate_false": len(rate_false),
-               "dropped": len(hyp.meta.get("asr_dropped", []))}
+               "dropped": len(hyp.meta.get("asr_dropped", [])), "relistened": relistened}
         if args.mono:
             row["roles"] = role_accuracy(hyp, ref)
         rows.append(row)

@@ -10,11 +10,12 @@ Whisper invents such outros on the silence at the end of a stream, and with them
 wrote 「祝您生活愉快」 over and over on 7 of 24 unseen calls (docs/transcription.md). Re-listening
 asks for them (``endings=True``): its window of the closing ends half a second after the agent's
 last line, and words written after the speech are cut by the guard (qc.asr.guard.trim_unplaced).
-A phrase counts
-for a role when its keyword condition, the ``scope`` around it or the ``sequence`` it follows
-names that role (or none); a ``risk_cue`` condition gives its kind's phrases from the one cue
-table (qc.emotion.lexicon) to the customer, or to the role it names. The ASR stage receives the result as plain data (role -> phrases)
-and never sees the rules.
+
+A phrase counts for a role when its keyword condition (or a regex condition's ``listen`` words),
+the ``scope`` around it or the ``sequence`` it follows names that role (or none); a ``risk_cue``
+condition gives its kind's phrases from the one cue table (qc.emotion.lexicon) to the customer, or
+to the role it names. The ASR stage receives the result as plain data (role -> phrases) and never
+sees the rules.
 """
 
 from __future__ import annotations
@@ -42,10 +43,11 @@ def vocabulary(rules: RuleSet, role: str, polarities: Iterable[str] = VOCABULARY
                endings: bool = False) -> list[str]:
     """The keyword phrases of the enabled ``required``/``risk`` rules that apply to ``role``.
 
-    ``endings``: also the phrases of rules that look at the end of the call (for re-listening a
-    closing window, not for a whole channel). Phrases come in rule order, without repeats, and without a phrase that a longer listed one
+    Phrases come in rule order, without repeats, and without a phrase that a longer listed one
     contains (机主 when 机主本人 is there): the longer one carries the same sound and more context.
     A regex pattern gives no words by itself, only the phrases its ``listen`` key lists.
+    ``endings``: also the phrases of rules that look at the end of the call (for re-listening a
+    closing window, never for a whole channel).
     """
     wanted = set(polarities)
     found: list[str] = []

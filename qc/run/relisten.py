@@ -22,9 +22,8 @@ def relisten(pipeline, transcript, audio, inspection):
     A re-heard window is used only when it reads as the same speech as the first pass
     (``RELISTEN_MIN_AGREEMENT``): words in the prompt can make Whisper write a new text rather
     than hear the old one better. A re-heard utterance replaces the first pass's only where it
-    makes no rule fire that did
-    not fire before (a re-heard 公后 must not cost OPEN01 what IDEN01 gains, nor new word
-    times a RATE01 finding).
+    makes no rule fire that did not fire before (a re-heard 公后 must not cost OPEN01 what IDEN01
+    gains, nor new word times a RATE01 finding).
 
     ``pipeline`` is the :class:`~qc.run.pipeline.CallPipeline` whose rules, channel map and
     transcriber (built only when a window is re-listened) are used.
@@ -128,12 +127,12 @@ def relisten(pipeline, transcript, audio, inspection):
 
 
 RELISTEN_SECONDS = 15.0  # the least a re-listened window holds
+RELISTEN_MAX_SECONDS = 30.0  # one Whisper window
 # How much of the first pass's text of the window the re-heard text must share (rapidfuzz ratio of
 # the normalised texts, 0-100) to be used: a re-reading of the same speech, not a new text the
 # hotwords prompted. Closing windows re-heard with 祝您生活愉快 in the prompt once came back as
 # 「那级短信的数据处由处宝科学员祝您生活愉快祝您」 for 「我会反馈这个情况给相关测试部门。好的，那就先这样。」
 RELISTEN_MIN_AGREEMENT = 50.0
-RELISTEN_MAX_SECONDS = 30.0  # one Whisper window
 
 
 def _agreement(first, heard) -> float:
