@@ -534,4 +534,5 @@ def test_relisten_decodes_overlapping_windows_once_and_never_trades_one_deductio
                               ("那级短信的数据处由处宝科学员祝您生活愉快祝您", 70.0, 72.0)])
     patched, _ = pipe.relisten(t, None, inspect(t, pipe.rules))
     notes = {n["rule"]: n for n in patched.meta["asr_relistened"]}
-    assert notes["CLOSE01"]["agreement"] < 50 and not notes["CLOSE01"]["passed"] and notes["IDEN01"]["passed"]
+    assert notes["CLOSE01"]["agreement"] < 50 and not notes["CLOSE01"]["used"] and not notes["CLOSE01"]["passed"]
+    assert notes["IDEN01"]["used"] and notes["IDEN01"]["passed"]

@@ -115,7 +115,7 @@ def relisten(pipeline, transcript, audio, inspection):
             rechecked.add(rule.code)
             notes.append({"rule": rule.code, "channel": channel, "start": round(a, 2), "end": round(b, 2),
                           "heard": "".join(u.text for u in heard), "agreement": round(agreement, 1),
-                          "passed": rule.code not in still,
+                          "used": bool(used) or not heard, "passed": rule.code not in still,
                           "seconds": round(seconds / len(g["rules"]), 3)})
         if still != targets:
             current = candidate
