@@ -182,11 +182,7 @@ def trim_repeats(segment: RawSegment) -> RawSegment | None:
                 words.append(w)
             if has_chars:
                 last_kept = keep
-        text = tidy_text("".join(w.text for w in words))
-        if not words or not _norm(text):
-            return None
-        return RawSegment(words[0].start, words[-1].end, text, words, segment.avg_logprob,
-                          segment.no_speech_prob, _compression_ratio(text))
+        return _with_words(segment, words)
     text = tidy_text(segment.text)
     sep = r"[\W_]*"
     loop = re.compile(r"((?:\w" + sep + r"){1,15}?)\1{2,}")
@@ -224,12 +220,17 @@ def trim_unplaced(segment: RawSegment) -> tuple[RawSegment | None, list[Word]]:
         return segment, []
     if k > 0 and words[k - 1].probability < UNPLACED_LEAD_PROBABILITY:
         k -= 1
-    kept, cut = words[:k], words[k:]
-    text = tidy_text("".join(w.text for w in kept))
-    if not kept or not _norm(text):
-        return None, cut
-    return RawSegment(segment.start, kept[-1].end, text, kept, segment.avg_logprob, segment.no_speech_prob,
-                      _compression_ratio(text)), cut
+    return _with_words(segment, words[:k], segment.start), words[k:]  # nothing was cut at its start
+
+
+def _with_words(segment: RawSegment, words: list[Word], start: float | None = None) -> RawSegment | None:
+    """``segment`` cut down to ``words`` (from the first of them, or ``start``); ``None`` when
+    nothing but punctuation is left."""
+    text = tidy_text("".join(w.text for w in words))
+    if not words or not _norm(text):
+        return None
+    return RawSegment(words[0].start if start is None else start, words[-1].end, text, words, segment.avg_logprob,
+                      segment.no_speech_prob, _compression_ratio(text))
 
 
 def _compression_ratio(text: str) -> float:

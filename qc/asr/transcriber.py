@@ -265,6 +265,10 @@ class Transcriber:
         only when the VAD heard no speech behind it (always, with VAD off). What is trimmed or
         removed is listed in ``notes`` (``meta.asr_trimmed`` / ``meta.asr_dropped``).
         """
+        def note(seg: RawSegment, **what: str) -> dict[str, Any]:
+            return {"channel": channel, "start": round(seg.start, 2), "end": round(seg.end, 2),
+                    "text": seg.text.strip(), **what}
+
         out: list[Utterance] = []
         for seg in segments:
             words = [Word(w.start, w.end, to_simplified(w.text), w.probability) for w in seg.words]
@@ -277,18 +281,15 @@ class Transcriber:
             )
             placed, cut = trim_unplaced(seg)
             if cut:
-                notes["trimmed"].append({"channel": channel, "start": round(seg.start, 2), "end": round(seg.end, 2),
-                                         "text": seg.text.strip(), "kept": placed.text if placed else "",
-                                         "reason": f"{len(cut)} words not placed in the audio at its end"})
+                notes["trimmed"].append(note(seg, kept=placed.text if placed else "",
+                                             reason=f"{len(cut)} words not placed in the audio at its end"))
                 if placed is None:
                     continue
                 seg = placed
             reason = check_segment(seg, self.guard)
             if is_repetitive(reason):
                 trimmed = trim_repeats(seg)
-                notes["trimmed"].append({"channel": channel, "start": round(seg.start, 2), "end": round(seg.end, 2),
-                                         "text": seg.text.strip(), "kept": trimmed.text if trimmed else "",
-                                         "reason": reason})
+                notes["trimmed"].append(note(seg, kept=trimmed.text if trimmed else "", reason=reason))
                 if trimmed is not None:
                     seg = trimmed
                     reason = check_segment(seg, self.guard)
@@ -299,8 +300,7 @@ class Transcriber:
             if cleaned is None:
                 reason = reason or "phantom phrase"
                 if reason != "empty":
-                    notes["dropped"].append({"channel": channel, "start": round(seg.start, 2), "end": round(seg.end, 2),
-                                             "text": seg.text.strip(), "reason": reason})
+                    notes["dropped"].append(note(seg, reason=reason))
                 log.debug("dropped %r: %s", seg.text, reason)
                 continue
             for piece in _split_at_pauses(cleaned, float(self.options["split_gap"])):

@@ -137,13 +137,13 @@ RELISTEN_MIN_AGREEMENT = 50.0
 
 def _agreement(first, heard) -> float:
     """Similarity (0-100) of a window's first-pass utterances and its re-heard ones, on normalised
-    text (so 十二八三八 and 2838 read the same); 100 when both are empty."""
+    text (so 十二八三八 and 2838 read the same); 100 when both are empty (rapidfuzz's own)."""
     from rapidfuzz import fuzz
 
     from qc.normalize import normalize_text
 
     x, y = (normalize_text("".join(u.text for u in us)) for us in (first, heard))
-    return 100.0 if not x and not y else float(fuzz.ratio(x, y))
+    return float(fuzz.ratio(x, y))
 
 
 def _rule_window(rule, transcript, role: str) -> tuple[float, float] | None:
