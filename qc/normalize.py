@@ -278,6 +278,53 @@ def fuzzy_syllable(syllable: str) -> str:
     return s
 
 
+_INITIAL_LETTERS = frozenset("bpmfdtnlgkhjqxrzcsyw")
+
+
+@lru_cache(maxsize=4096)
+def _initial_final(syllable: str) -> tuple[str, str]:
+    """A toneless syllable split into initial and final: zhu -> (zh, u), ai -> ("", ai)."""
+    if syllable[:2] in ("zh", "ch", "sh"):
+        return syllable[:2], syllable[2:]
+    if syllable[:1] in _INITIAL_LETTERS:
+        return syllable[:1], syllable[1:]
+    return "", syllable
+
+
+# Initials made in one place of the mouth: ASR on 8 kHz audio confuses these among themselves
+_PLACES = {c: k for k, group in enumerate(("bpmf", "dtnl", "gkh", "jqx", ("zh", "ch", "sh", "r"), "zcs", "yw"))
+           for c in group}
+
+
+def near_syllables(a: str, b: str) -> bool:
+    """Whether two different toneless syllables are near sounds, what 8 kHz ASR writes for one
+    another: the same initial with finals of the same vowel (ben/bei 本/北, dian/ding 电/订), or
+    the same final with initials made in one place (zhu/chu 主/础, z/zh and the like). Not near:
+    bi/ji (lips vs palate), ben/zhen. Not Han syllables (digits, letters): never."""
+    if a == b or not (a.isascii() and a.isalpha() and b.isascii() and b.isalpha()):
+        return False
+    (ia, fa), (ib, fb) = _initial_final(a), _initial_final(b)
+    if ia == ib:
+        return fa[:1] == fb[:1] != ""
+    return fa == fb != "" and ia in _PLACES and _PLACES.get(ia) == _PLACES.get(ib)
+
+
+def find_misheard(haystack: Sequence[str], needle: Sequence[str], most: int = 1) -> list[tuple[int, int]]:
+    """Spans of ``haystack`` syllables that read as ``needle`` with 1..``most`` syllables heard as a
+    near sound (:func:`near_syllables`) and every other syllable the same: no syllable added or lost,
+    so 本地人 is not 本人. Non-overlapping, left to right."""
+    m, found, i = len(needle), [], 0
+    while i + m <= len(haystack):
+        window = haystack[i:i + m]
+        differ = [k for k in range(m) if window[k] != needle[k]]
+        if 0 < len(differ) <= most and all(near_syllables(window[k], needle[k]) for k in differ):
+            found.append((i, i + m))
+            i += m
+        else:
+            i += 1
+    return found
+
+
 def find_pinyin(
     haystack: Sequence[str], needle: Sequence[str], max_distance: int = 0
 ) -> list[tuple[int, int, int]]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qc.normalize import find_pinyin, fuzzy_syllable, normalize, normalize_text, pinyin
+from qc.normalize import find_misheard, find_pinyin, fuzzy_syllable, near_syllables, normalize, normalize_text, pinyin
 
 
 @pytest.mark.parametrize("raw,want", [
@@ -49,3 +49,19 @@ def test_fuzzy_sounds():
     assert fuzzy_syllable("shi") == "si"
     assert fuzzy_syllable("lan") == fuzzy_syllable("nang") == "nan"
     assert fuzzy_syllable("ji") == "ji"
+
+
+def test_near_sounds_and_misheard_phrases():
+    # what 8 kHz Whisper wrote for the agent's identity check and closing on unseen calls
+    assert near_syllables("ben", "bei") and near_syllables("zu", "cu") and near_syllables("dian", "ding")
+    # lips vs palate, another initial and another final, the same syllable: not near
+    assert not near_syllables("bi", "ji") and not near_syllables("zhen", "ben") and not near_syllables("ben", "ben")
+    assert not near_syllables("1", "2")
+    fz = lambda t: tuple(fuzzy_syllable(s) for s in pinyin(normalize_text(t)))  # noqa: E731
+    assert find_misheard(fz("请问您是北人吗"), fz("是本人吗")) == [(3, 7)]
+    assert find_misheard(fz("请问您是该号码的基础被人吗"), fz("机主本人"), 2) == [(8, 12)]
+    assert find_misheard(fz("请问您是基础被人吗"), fz("机主本人"), 1) == []  # two misheard, one allowed
+    # a syllable added is not a mishearing (本地人), nor are other words with a shared sound (必须本人)
+    assert find_misheard(fz("请问您是本地人吗"), fz("是本人吗")) == []
+    assert find_misheard(fz("这个是必须本人办理的"), fz("机主本人"), 2) == []
+    assert find_misheard(fz("请问您是本人吗"), fz("是本人吗")) == []  # the same sounds: not misheard

@@ -135,6 +135,10 @@ def test_window_that_can_never_match(tmp_path):
         rule(tmp_path, "{type: scope, role: agent, first: 0, match: {type: keyword, any: [x]}}")
     with pytest.raises(RuleFileError, match="at_least 3 can never match 2"):
         rule(tmp_path, "{type: keyword, any: [a, b], at_least: 3}")
+    with pytest.raises(RuleFileError, match="misheard works with `any` alone"):
+        rule(tmp_path, "{type: keyword, all: [机主本人, 身份证], misheard: 1}")
+    with pytest.raises(RuleFileError, match="本人: with misheard 1 a phrase needs 3"):
+        rule(tmp_path, "{type: keyword, any: [本人, 机主本人], misheard: 1}")
 
 
 def test_duplicate_codes_across_files(tmp_path):
@@ -199,6 +203,17 @@ def test_regex_normalised_and_timeout(tmp_path):
     slow = rule(tmp_path, "{type: regex, pattern: '(a|aa)+$'}")
     res = inspect(call(("agent", "a" * 40 + "b")), slow)
     assert "TST01" in res.not_applicable and "ms" in res.not_applicable["TST01"]
+
+
+def test_regex_on_sound(tmp_path):
+    # Whisper's 后克服 for 号客服, the number in words: matched by syllables, quoted as characters
+    rs = rule(tmp_path, r"""{type: regex, "on": sound, pattern: ' ((\d|er|san|ba) ){2,}(hao|hou) ke fu '}""")
+    res = inspect(call(("agent", "您好，很高兴为您服务，我十二八三八后克服。")), rs)
+    assert [e.text[slice(*e.span)] for f in res.findings for e in f.evidence] == ["二八三八后克服"]
+    assert codes(inspect(call(("agent", "我是二八号客服")), rs)) == ["TST01"]
+    assert codes(inspect(call(("agent", "我是后克服")), rs)) == []
+    with pytest.raises(RuleFileError, match="on must be 'normalized', 'raw' or 'sound'"):
+        rule(tmp_path, "{type: regex, pattern: x, \"on\": pinyin}")
 
 
 def test_similar(tmp_path):

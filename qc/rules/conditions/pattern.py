@@ -16,8 +16,8 @@ def _prepare_regex(params: dict, report: Report) -> dict:
     params["pattern"] = compile_regex(params["pattern"], "pattern", report)
     if params.get("exclude") is not None:
         params["exclude"] = compile_regex(params["exclude"], "exclude", report)
-    if params.get("on", "normalized") not in ("normalized", "raw"):
-        report("on", "RUL013", "on must be 'normalized' or 'raw'")
+    if params.get("on", "normalized") not in ("normalized", "raw", "sound"):
+        report("on", "RUL013", "on must be 'normalized', 'raw' or 'sound'")
     params["listen"] = phrases(params, "listen", report)
     return params
 
@@ -35,8 +35,10 @@ def regex_(
 ) -> list[Hit]:
     """A regular expression (the ``regex`` package, each search limited to 50 ms so a pathological
     pattern cannot hang a night). ``on: normalized`` (default) matches the normalised text: simplified
-    characters, digits, no punctuation or spaces; ``on: raw`` the text as transcribed.
-    ``exclude``: utterances matching this regex are skipped. ``listen``: the words ASR should listen
+    characters, digits, no punctuation or spaces; ``on: raw`` the text as transcribed; ``on: sound``
+    its toneless pinyin, one syllable per character with a space before and after each (" wo shi 2 8
+    hao ke fu "), so a pattern can take what ASR writes by sound (`` (\\d )+(hao|hou) ke fu ``: 号客服,
+    后克服). ``exclude``: utterances matching this regex are skipped. ``listen``: the words ASR should listen
     for when the pattern decides a required or risk rule (qc.rules.vocabulary: a pattern gives
     none by itself), e.g. ``[号客服]`` for ``\\d+号客服``; matching ignores them."""
     idx = in_role(ctx, scope, role)
@@ -44,6 +46,11 @@ def regex_(
         return _regex_first(ctx, idx, pattern)
     hits: list[Hit] = []
     for i in idx:
+        if on == "sound":
+            hit = _sound_match(ctx, i, pattern, exclude)
+            if hit is not None:
+                hits.append(hit)
+            continue
         text = ctx.text(i) if on == "normalized" else ctx.utterances[i].text
         try:
             if exclude is not None and exclude.search(text, timeout=REGEX_TIMEOUT_S):
@@ -55,6 +62,31 @@ def regex_(
             span = ctx.norm(i).original_span(*m.span()) if on == "normalized" else m.span()
             hits.append(Hit(i, span, value=m.group(0)))
     return hits
+
+
+def _sound_match(ctx: CallContext, i: int, pattern: Any, exclude: Any) -> Hit | None:
+    """``on: sound``: the first match of ``pattern`` in utterance ``i``'s syllables, quoted as the
+    characters whose syllables it touches."""
+    import bisect
+
+    syl = ctx.pinyin(i)
+    line = " " + " ".join(syl) + " "
+    starts, pos = [], 1
+    for x in syl:
+        starts.append(pos)
+        pos += len(x) + 1
+    try:
+        if exclude is not None and exclude.search(line, timeout=REGEX_TIMEOUT_S):
+            return None
+        m = pattern.search(line, timeout=REGEX_TIMEOUT_S)
+    except TimeoutError:
+        raise NotApplicable(f"regex {pattern.pattern!r} took over {REGEX_TIMEOUT_S * 1000:.0f} ms; simplify it") from None
+    if m is None or not syl or not m.group(0).strip():
+        return None
+    a = line.index(m.group(0).strip(), m.start())  # the first and last syllables the match touches
+    s = max(bisect.bisect_right(starts, a) - 1, 0)
+    e = bisect.bisect_right(starts, a + len(m.group(0).strip()) - 1)
+    return Hit(i, ctx.norm(i).original_span(s, e), value=ctx.text(i)[s:e])
 
 
 def _regex_first(ctx: CallContext, idx: tuple[int, ...], pattern: Any) -> list[Hit]:

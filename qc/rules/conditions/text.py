@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from qc.normalize import _pinyin_dict, find_pinyin, fuzzy_syllable, pinyin
+from qc.normalize import _pinyin_dict, find_misheard, find_pinyin, fuzzy_syllable, pinyin
 from qc.rules.conditions.common import check_role, first_match_per_line, in_role, phrases
 from qc.rules.context import CallContext, Hit
 from qc.rules.registry import condition
@@ -48,6 +48,21 @@ def _prepare_keyword(params: dict, report: Report) -> dict:
         params["_pinyin"] = {w: conv(pinyin(w)) for w in (*words, *params["near"]) if len(w) >= max(2, 2 * h + 1)}
     else:
         params["_pinyin"] = {}
+    m = params.get("misheard")
+    params["_misheard"] = {}
+    if m is not None:
+        if m < 1:
+            report("misheard", "RUL022", "misheard is a number of syllables >= 1")
+        elif params["any"] is None or params["near"] or params["exclude"] or (at_least or 1) > 1:
+            report("misheard", "RUL022", "misheard works with `any` alone (one phrase needed, no near / exclude)")
+        else:
+            fuzzy = params.get("fuzzy_sounds", False)
+            conv = (lambda p: tuple(fuzzy_syllable(s) for s in p)) if fuzzy else (lambda p: p)
+            short = [w for w in words if len(w) < max(3, 2 * m)]
+            if short:
+                report("misheard", "RUL022", f"{'/'.join(short)}: with misheard {m} a phrase needs "
+                                             f"{max(3, 2 * m)}+ characters, or most of it could be anything")
+            params["_misheard"] = {w: conv(pinyin(w)) for w in words}
     params["_rx"] = _alternation(words) if words else None
     params["_py_rx"] = _alternation(" " + " ".join(p) + " " for p in params["_pinyin"].values()) if h == 0 else None
     params["_exclude_rx"] = _alternation(params["exclude"]) if params["exclude"] else None
@@ -251,6 +266,24 @@ def _find(ctx: CallContext, i: int, word: str, homophone: int | None, fuzzy: boo
     return None
 
 
+def _with_misheard(ctx: CallContext, idx: tuple[int, ...], hits: list[Hit], phrases_: dict, most: int,
+                   fuzzy: bool, unless_in: tuple) -> list[Hit]:
+    """``hits`` plus, in the utterances of ``idx`` without one, a phrase of ``phrases_`` (its syllables)
+    with up to ``most`` syllables heard as a near sound (:func:`qc.normalize.near_syllables`)."""
+    found = {h.utterance for h in hits}
+    extra = []
+    for i in idx:
+        if i in found:
+            continue
+        syl, text = ctx.pinyin(i, fuzzy), ctx.text(i)
+        span = next((sp for target in phrases_.values() for sp in find_misheard(syl, target, most)
+                     if not unless_in or not _inside(text, sp[0], sp[1], unless_in)), None)
+        if span is not None:
+            s, e = span
+            extra.append(Hit(i, ctx.norm(i).original_span(s, e), value=text[s:e]))
+    return sorted(hits + extra, key=lambda h: h.utterance) if extra else hits
+
+
 def _inside(text: str, start: int, end: int, containers: tuple[str, ...]) -> bool:
     for c in containers:
         k = text.find(c, max(0, start - len(c)))
@@ -277,7 +310,9 @@ def keyword(
     role: str | None = None,
     homophone: int | None = None,
     fuzzy_sounds: bool = False,
+    misheard: int | None = None,
     _pinyin: dict | None = None,
+    _misheard: dict | None = None,
     _rx: Any = None,
     _py_rx: Any = None,
     _exclude_rx: Any = None,
@@ -288,7 +323,10 @@ def keyword(
     ``exclude``: utterances containing one of these phrases are skipped. ``unless_in``: an occurrence
     inside one of these longer phrases does not count (没办法 inside 有没有办法). ``homophone``: also
     match by pinyin within this many syllable edits (机主 ~ 鸡主), where a sound-alike that writes two or more
-    characters differently keeps the tone of at least half of them (急著 is not 机主); ``fuzzy_sounds`` merges zh/z, n/l, -ng/-n."""
+    characters differently keeps the tone of at least half of them (急著 is not 机主); ``fuzzy_sounds`` merges zh/z, n/l, -ng/-n.
+    ``misheard``: with `any` alone, also match with up to this many syllables heard as a near sound (the
+    same initial and vowel, 北人/被人 for 本人; or the same final, an initial made in the same place, 基础
+    for 机主), the rest the same syllables, none added or lost (本地人 is not 本人)."""
     py = _pinyin or {}
     words = any or all or none or ()
     need = len(words) if all else (at_least or 1)
@@ -298,7 +336,11 @@ def keyword(
         if exclude and (_exclude_rx.search(text) or homophone is not None and _has_any(ctx, i, exclude, homophone, fuzzy_sounds, py)):
             continue
         if not all and not near and need == 1 and none is None and not exclude:
-            return _any_joined(ctx, in_role(ctx, scope, role), _rx, _py_rx, homophone, fuzzy_sounds, py, unless_in or ())
+            idx = in_role(ctx, scope, role)
+            hits = _any_joined(ctx, idx, _rx, _py_rx, homophone, fuzzy_sounds, py, unless_in or ())
+            if _misheard:
+                hits = _with_misheard(ctx, idx, hits, _misheard, misheard, fuzzy_sounds, unless_in or ())
+            return hits
         if not all and not near:
             spans = _any_spans(ctx, i, _rx, _py_rx, need, homophone, fuzzy_sounds, py, unless_in or ())
             if len(spans) >= need:
