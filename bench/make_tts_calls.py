@@ -31,6 +31,11 @@ other three had been tuned on; no dialogue of the default 44, the fresh 12 or th
     ... bench/make_tts_calls.py --out /work/tts_fourth -n 30 --seed 41 --phrases fourth
 (42 'missing' and 48 'said' decisions; seed fixed first, n the smallest of 30/32/34 with >= 40 of each,
 from the designed counts only).
+--phrases fifth: a fifth blind set, written from the rules' description.what lines only after the
+other four had been tuned on; no dialogue of the default 44, the fresh 12, the third 32 or the fourth 30:
+    ... bench/make_tts_calls.py --out /work/tts_fifth -n 40 --seed 51 --phrases fifth
+(41 'missing' and 79 'said' decisions; seed fixed first, n the smallest of 40/42/44 ... with >= 40
+'missing' and >= 55 'said', from the designed counts only; 1949 s of audio, built in 184 s).
 bench/tts_design_check.py FOLDER runs the rules on the true turns and lists where they disagree with
 the design (rule wording, no ASR involved).
 
@@ -346,6 +351,95 @@ CLOSE_MISSING_FOURTH = [
     "没关系，系统升级期间可能会有延迟。",
     "好的，我会把您的意见反馈上去。",
 ]
+# --- a fifth set (--phrases fifth) -----------------------------------------------------------------
+# Written blind on 2026-11-30 for issue 11 from the three rules' description.what sentences only (OPEN01:
+# 问候语 and 工号 in the agent's first two lines; IDEN01: identity check within 10 s, 机主本人 / 身份证后四位
+# / 核对姓名 or 服务密码; CLOSE01: a closing in the last two agent lines, 感谢来电 / 还有其他可以帮您 / 再见
+# / 祝您生活愉快), without opening rules/, the rule tests or docs, after the four earlier sets had been
+# tuned on, and BEFORE any matcher or ASR was run on these lines. Earlier sets were read only for the
+# placeholders and to repeat no line. Lines are what agents of telecom, bank, e-commerce, power, gas and
+# courier hotlines say: said lines a QA reviewer accepts; missing lines a reviewer rejects (a greeting
+# with a company or desk but no staff number; questions about the city, an earlier call, an order, the
+# meter; last lines that carry on the business: 来电原因, 其他费用, 生活缴费, 还有包裹 ...). Identity lines
+# asking for a name, digits, a password say 姓名/名字, 身份证, 密码, 贵姓 so the customer's answer fits.
+OPEN_SAID_FIFTH = [
+    "您好，移动客服{d2}号为您服务，请问办理什么业务？",
+    "您好，工号是{a}，请问您遇到什么问题了？",
+    "你好，我是{y}号，请问有什么需要帮忙的？",
+    "您好，{n}号客服代表，请问您要咨询什么？",
+    "您好，很高兴接到您的来电，我是工号{a}。",
+    "您好，信用卡中心，工号{y}为您服务。",
+    "您好，电力客服{c}号为您服务，请讲。",
+    "您好，这里是售后，我的工号{n}，请问什么问题？",
+    "早上好，{d2}号坐席很高兴为您服务。",
+    "您好，燃气公司客服，工号{a}，请问您有什么事？",
+    "您好，我是客服小刘，工号{y}，请讲。",
+]
+OPEN_MISSING_FIFTH = [
+    "您好，公用事业缴费专线，请问有什么可以帮您？",
+    "您好，电信客服为您服务，请问您要办理什么？",
+    "您好，我姓周，很高兴为您服务。",
+    "您好，号码已为您转接到人工，请讲。",
+    "您好，这里是银行客户服务中心，请问您需要什么帮助？",
+    "您好，欢迎致电物业服务中心，请讲。",
+    "您好，宽带装机预约，请问您家是哪个小区的？",
+    "您好，快递客服为您服务，请问您的单号是多少？",
+    "您好，很高兴接到您的电话，请问您有什么事？",
+    "您好，我是您的专属客户经理，请讲。",
+    "你好，号码查询台，请问您要查哪里的电话？",
+]
+IDEN_SAID_FIFTH = [
+    "请问这个号码是登记在您本人名下吗？",
+    "麻烦您报一下身份证最后四位数字。",
+    "为确认身份，需要验证您的服务密码，请说一下。",
+    "请问您是机主本人还是帮别人代办？",
+    "请问您贵姓？我核对一下机主信息。",
+    "请说一下您开户时登记的姓名。",
+    "请提供一下持卡人的身份证后四位。",
+    "跟您核实一下，账户登记的名字是什么？",
+    "为了确认是您本人，请报身份证尾号四位。",
+    "我先核对下信息，您的姓名是？",
+    "这个手机号的机主是您自己吗？",
+]
+IDEN_MISSING_FIFTH = [
+    "请问您是在哪个城市使用的？",
+    "请问您上次来电是什么时候？",
+    "请问您的订单是哪天签收的？",
+    "请问您家里的电表装在户外吗？",
+    "请问您的卡是在柜台办的还是网上办的？",
+    "请问您是机器出了故障吗？",
+    "请问您是自己在家安装的吗？",
+    "请问您本次咨询的是哪一笔交易？",
+    "请问您的套餐是上个月改的吗？",
+    "请问您收到我们发的短信了吗？",
+    "请问您是想改收货地址吗？",
+]
+CLOSE_SAID_FIFTH = [
+    "好的，感谢您来电咨询，祝您生活愉快！",
+    "请问还有其他可以帮您的地方吗？",
+    "好的，没有其他问题的话，感谢您来电，再见。",
+    "好嘞，再见，祝您生活愉快。",
+    "这边已经给您处理好了，感谢来电，再见！",
+    "好的，还有其他需要我帮您的吗？",
+    "不用客气，祝您生活愉快。",
+    "好的，非常感谢您的来电，拜拜。",
+    "嗯嗯，那您先忙，再见啊。",
+    "好的，感谢您来电，挂机后请对本次服务评分。",
+    "还有其他问题需要帮您解答吗？",
+]
+CLOSE_MISSING_FIFTH = [
+    "好的，我帮您把来电原因备注一下。",
+    "好的，其他的费用要等账单出来才知道。",
+    "好的，预计三个工作日内给您回复。",
+    "好的，维修师傅下午会先给您打电话。",
+    "好的，您先看一下是不是欠费停机了。",
+    "好的，退款会原路返回到您的账户。",
+    "好的，系统显示您还有两个包裹在路上。",
+    "嗯，您按我说的操作一下看看。",
+    "好的，我这边给您加急处理。",
+    "好的，生活缴费可以在手机上直接办。",
+    "行，明天这个时间我再打给您。",
+]
 CUSTOMER_FULLNAME = ["叫王建国。", "我叫李晓明。", "陈丽华。"]
 CUSTOMER_PASSWORD = "是{d}。"
 CUSTOMER_NAME = ["我姓王。", "免贵姓李。", "姓陈。"]
@@ -357,6 +451,8 @@ PHRASES = {
               CLOSE_MISSING_THIRD),
     "fourth": (OPEN_SAID_FOURTH, OPEN_MISSING_FOURTH, IDEN_SAID_FOURTH, IDEN_MISSING_FOURTH, CLOSE_SAID_FOURTH,
                CLOSE_MISSING_FOURTH),
+    "fifth": (OPEN_SAID_FIFTH, OPEN_MISSING_FIFTH, IDEN_SAID_FIFTH, IDEN_MISSING_FIFTH, CLOSE_SAID_FIFTH,
+              CLOSE_MISSING_FIFTH),
 }
 FAST_LINE = "温馨提示本次办理的套餐每月六十八元包含三十个流量和三百分钟通话次月生效到期自动续订如需退订请发短信"
 CUSTOMER_HELLO = ["你好，我想问点事情。", "喂，你好。", "你好，我有个问题。", "喂，你好，我想咨询一下。"]
@@ -438,7 +534,7 @@ def _body(dialogue: dict) -> list[tuple[str, str]]:
 def design_calls(n: int, seed: int, phrases: str = "default", exclude: frozenset = frozenset()) -> list[dict]:
     """The scripts: which lines each call has, and the expected required-rule decisions.
 
-    phrases: "default", "fresh", "third" or "fourth" (see PHRASES); exclude: dialogue ids not to use.
+    phrases: "default", "fresh", "third", "fourth" or "fifth" (see PHRASES); exclude: dialogue ids not to use.
     """
     open_said, open_missing, iden_said, iden_missing, close_said, close_missing = PHRASES[phrases]
     decks: dict[int, list[str]] = {}
@@ -546,7 +642,9 @@ def main() -> None:
                     help="the agent's required-phrase lines: default (the 44 calls of /work/tts_calls), "
                          "fresh (a second set written blind; its calls use no dialogue of the default 44) "
                          "third (a third blind set; no dialogue of the default 44 or the fresh 12) "
-                         "or fourth (a fourth blind set; no dialogue of the default 44, fresh 12 or third 32)")
+                         "fourth (a fourth blind set; no dialogue of the default 44, fresh 12 or third 32) "
+                         "or fifth (a fifth blind set; no dialogue of the default 44, fresh 12, third 32 or "
+                         "fourth 30)")
     ap.add_argument("--dry-run", action="store_true", help="print the scripts, synthesise nothing")
     args = ap.parse_args()
     if args.out.resolve().is_relative_to(ROOT):
@@ -556,10 +654,12 @@ def main() -> None:
     exclude = frozenset()
     if args.phrases != "default":  # new bodies too: none of the dialogues of the default 44 calls
         exclude = frozenset(c["source_id"] for c in design_calls(44, 11))
-    if args.phrases in ("third", "fourth"):  # nor of the fresh 12 (/work/tts_fresh)
+    if args.phrases in ("third", "fourth", "fifth"):  # nor of the fresh 12 (/work/tts_fresh)
         exclude |= frozenset(c["source_id"] for c in design_calls(12, 23, "fresh", exclude))
-    if args.phrases == "fourth":  # nor of the third 32 (/work/tts_third)
+    if args.phrases in ("fourth", "fifth"):  # nor of the third 32 (/work/tts_third)
         exclude |= frozenset(c["source_id"] for c in design_calls(32, 31, "third", exclude))
+    if args.phrases == "fifth":  # nor of the fourth 30 (/work/tts_fourth)
+        exclude |= frozenset(c["source_id"] for c in design_calls(30, 41, "fourth", exclude))
     calls = design_calls(args.n, args.seed, args.phrases, exclude)
     if args.dry_run:
         for c in calls:
