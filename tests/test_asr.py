@@ -347,6 +347,31 @@ def test_a_looping_segment_is_trimmed_not_dropped(transcriber):
     assert notes["trimmed"][0]["kept"] == u.text and notes["trimmed"][0]["channel"] == 1
 
 
+def test_speech_a_loop_ran_over_is_recognised_again(transcriber, monkeypatch):
+    # fifth blind TTS set, T036: the loop ran on over the agent's closing line, which was lost
+    # (「…野生小鸽鸽鸽鸽…」 over 「嗯嗯，那您先忙，再见啊」); the VAD heard speech after the kept words
+    from qc.types import Utterance
+
+    asked = []
+
+    def window(samples, start, end, channel, role, notes, prompt=None):
+        asked.append((start, end))
+        return [Utterance(role=role, text="那您先忙,再见啊", start=14.0, end=16.0, channel=channel)]
+
+    monkeypatch.setattr(transcriber, "_window", window)
+    notes = {"dropped": [], "trimmed": []}
+    samples = np.zeros(20 * 16000, dtype=np.float32)
+    got = transcriber._utterances([_looping()], [(9.8, 12.0), (13.9, 16.1)], 0, "agent", notes, samples=samples)
+    assert [u.text for u in got] == ["我这个手机用了一年了,", "那您先忙,再见啊"]
+    assert asked == [(12.0, 16.75)]  # from the last kept word to the segment's end
+    assert notes["trimmed"][-1]["decoded_again"] == "那您先忙,再见啊"
+    # no speech behind the loop: nothing to recognise again
+    asked.clear()
+    got = transcriber._utterances([_looping()], [(9.8, 12.0)], 0, "agent", {"dropped": [], "trimmed": []},
+                                  samples=samples)
+    assert len(got) == 1 and asked == []
+
+
 def _echo_tail(said: list[tuple[str, float, float, float]], echo: str, lead_p: float = 0.01) -> RawSegment:
     """A segment as faster-whisper aligned it on an unseen TTS call (fresh T005): the closing line
     placed in the audio, then a hotword echoed after the speech ended, the first echoed word
@@ -498,9 +523,9 @@ def test_relisten_decodes_overlapping_windows_once_and_never_trades_one_deductio
     def call(opening):
         return Transcript(call_id="x", meta={"direction": "inbound"}, utterances=[
             Utterance("agent", opening, 0.5, 3.0, 0.9, 0), Utterance("customer", "你好", 3.5, 4.0, 0.9, 1),
-            Utterance("agent", "请问您是基础被人吗", 5.0, 7.0, 0.9, 0), Utterance("customer", "是的", 7.5, 8.0, 0.9, 1),
+            Utterance("agent", "请问您是基础队员吗", 5.0, 7.0, 0.9, 0), Utterance("customer", "是的", 7.5, 8.0, 0.9, 1),
             Utterance("agent", "好的请讲", 8.5, 9.5, 0.9, 0), Utterance("customer", "我要查话费", 10.0, 12.0, 0.9, 1),
-            Utterance("agent", "您的话费是三十元", 60.0, 63.0, 0.9, 0), Utterance("agent", "好的感谢您的来订", 70.0, 72.0, 0.9, 0)])
+            Utterance("agent", "您的话费是三十元", 60.0, 63.0, 0.9, 0), Utterance("agent", "好的赶些您的来电", 70.0, 72.0, 0.9, 0)])
 
     pipe = CallPipeline(PipelineConfig(relisten=True))
     # first pass: 工号 heard as 宫号 (a sound-alike, OPEN01 passes); IDEN01 and CLOSE01 deduct
@@ -521,7 +546,7 @@ def test_relisten_decodes_overlapping_windows_once_and_never_trades_one_deductio
     # both deduct; one decode serves both; nothing heard -> both still deduct (not invented)
     t = call("您好欢迎致电服务热线")
     pipe._transcriber = Fake([("您好欢迎致电服务热线", 0.5, 3.0), ("请问您是基础套餐用户吗", 5.0, 7.0),
-                              ("好的感谢您的来订", 70.0, 72.0)])
+                              ("您的话费是三十元", 60.0, 63.0), ("好的那就先这样", 70.0, 72.0)])
     patched, rechecked = pipe.relisten(t, None, inspect(t, pipe.rules))
     assert len(pipe._transcriber.calls) == 2 and rechecked == {"OPEN01", "IDEN01", "CLOSE01"}
     assert {"OPEN01", "IDEN01", "CLOSE01"} <= {f.rule for f in inspect(patched, pipe.rules).findings}

@@ -166,3 +166,22 @@ def test_a_risk_found_by_the_rules_and_the_emotion_stage_is_shown_once(tmp_path)
     with open(tmp_path / "calls.csv", encoding="utf-8-sig", newline="") as f:
         rows = {r["通话ID"]: r for r in csv.DictReader(f)}
     assert set(rows["RISK-BOTH"]["风险"].split("、")) == {"法律诉讼", "媒体曝光"} == set(rows["RISK-OLD"]["风险"].split("、"))
+
+
+def test_call_page_shows_what_the_asr_guard_trimmed_dropped_and_heard_again(tmp_path):
+    """Speech the guard changed is never silent: a trimmed loop with the speech after it
+    recognised again, a dropped segment, a re-listened window not used."""
+    import copy
+
+    base = copy.deepcopy(load_cases()[0])
+    base.transcript.meta.update({
+        "asr_trimmed": [{"channel": 0, "start": 43.05, "end": 55.29, "text": "野生小鸽鸽鸽鸽鸽鸽", "kept": "野生小鸽",
+                         "reason": "repetitive (repeated unit)", "decoded_again": "那您先忙,再见啊"}],
+        "asr_dropped": [{"channel": 1, "start": 5.0, "end": 9.0, "text": "一年了一年了", "reason": "low confidence"}],
+        "asr_relistened": [{"rule": "CLOSE01", "channel": 0, "start": 34.1, "end": 49.1, "heard": "祝您生活愉快",
+                            "agreement": 21.1, "used": False, "passed": False, "seconds": 1.2}],
+    })
+    write_reports([base], tmp_path, night=NIGHT, calibration=0)
+    page = (tmp_path / "calls" / f"{base.call_id}.html").read_text(encoding="utf-8")
+    assert "语音识别处理" in page and "保留 “野生小鸽”" in page and "其后的语音已重新识别：“那您先忙,再见啊”" in page
+    assert "一年了一年了" in page and "与首遍识别不符" in page and "未采用" in page

@@ -33,6 +33,9 @@ __all__ = ["DEFAULT_CHANNEL_MAP", "SAMPLE_RATE", "Transcriber", "parse_channel_m
 log = logging.getLogger(__name__)
 
 DEFAULT_CHANNEL_MAP: tuple[str, ...] = ("agent", "customer")
+# Seconds of VAD speech after a trimmed segment's last kept word that are recognised again on
+# their own (qc.asr.transcriber.Transcriber._utterances)
+LOST_SPEECH_S = 0.3
 
 # Options every backend understands; backends add their own (compute_type, ...).
 COMMON_DEFAULTS: dict[str, Any] = {
@@ -139,7 +142,8 @@ class Transcriber:
         roles_inferred = False
         if len(channels) == 1:
             mono = channels[0]
-            utterances = self._utterances(*self._recognize_speech(mono, self.prompt_for(None)), None, "unknown", notes)
+            utterances = self._utterances(*self._recognize_speech(mono, self.prompt_for(None)), None, "unknown", notes,
+                                          samples=mono)
             if utterances:
                 spans = [(u.start or 0.0, u.end or 0.0) for u in utterances]
                 feats = voice_features(mono, SAMPLE_RATE, spans) if len(spans) >= 2 else None
@@ -153,7 +157,8 @@ class Transcriber:
         else:
             for ch, x in enumerate(_gate_bleed(channels)):
                 role = roles[ch] if ch < len(roles) else "unknown"
-                utterances.extend(self._utterances(*self._recognize_speech(x, self.prompt_for(role)), ch, role, notes))
+                utterances.extend(self._utterances(*self._recognize_speech(x, self.prompt_for(role)), ch, role, notes,
+                                                   samples=x))
             utterances = _drop_crosstalk(utterances, channels)
         utterances.sort(key=lambda u: (u.start or 0.0, u.channel or 0))
         utterances = _join_turns(utterances, float(self.options["join_gap"]))
@@ -195,17 +200,23 @@ class Transcriber:
         samples = _to_16k(audio)
         chans = _gate_bleed(_distinct_channels(samples))
         x = chans[min(channel or 0, len(chans) - 1)]
-        a, b = max(int(start * SAMPLE_RATE), 0), min(int(end * SAMPLE_RATE), len(x))
-        if b - a < SAMPLE_RATE // 10:
-            return []
         saved = dict(self.options)
         self.options["beam_size"] = beam_size
         try:
             prompt = " ".join(dict.fromkeys(w for w in words if w)) or None
-            segments, speech = self._recognize_speech(np.ascontiguousarray(x[a:b]), prompt)
-            utts = self._utterances(segments, speech, channel, "unknown", {"dropped": [], "trimmed": []})
+            return self._window(x, start, end, channel, "unknown", {"dropped": [], "trimmed": []}, prompt)
         finally:
             self.options = saved
+
+    def _window(self, x, start: float, end: float, channel: int | None, role: str,
+                notes: dict[str, list[dict[str, Any]]], prompt: str | None = None) -> list[Utterance]:
+        """Recognise seconds ``start``-``end`` of one channel's 16 kHz samples ``x`` on their own:
+        utterances in call time (guarded, nothing decoded again inside)."""
+        a, b = max(int(start * SAMPLE_RATE), 0), min(int(end * SAMPLE_RATE), len(x))
+        if b - a < SAMPLE_RATE // 10:
+            return []
+        segments, speech = self._recognize_speech(np.ascontiguousarray(x[a:b]), prompt)
+        utts = self._utterances(segments, speech, channel, role, notes)
         shift = a / SAMPLE_RATE
         for u in utts:
             u.start = round((u.start or 0.0) + shift, 2)
@@ -257,52 +268,71 @@ class Transcriber:
         return segments, speech
 
     def _utterances(self, segments: list[RawSegment], speech: list[tuple[float, float]] | None,
-                    channel: int | None, role: str, notes: dict[str, list[dict[str, Any]]]) -> list[Utterance]:
+                    channel: int | None, role: str, notes: dict[str, list[dict[str, Any]]],
+                    samples=None) -> list[Utterance]:
         """Clean one channel's segments (Simplified Chinese, hallucination guard) into utterances.
 
         Words the aligner could not place at a segment's end are cut; a looping segment is
         trimmed to its real content; a segment the decoder doubts is removed
         only when the VAD heard no speech behind it (always, with VAD off). What is trimmed or
         removed is listed in ``notes`` (``meta.asr_trimmed`` / ``meta.asr_dropped``).
+        With the channel's ``samples``, the time a trimmed segment lost after its last kept word is
+        recognised again on its own when the VAD heard speech there (a loop that ran on over the
+        next line had swallowed it: 「…野生小鸽鸽鸽鸽…」 over 「嗯嗯，那您先忙，再见啊」); what that
+        gives is in the trim's note as ``decoded_again``.
         """
+        out: list[Utterance] = []
+        for seg in segments:
+            trims = len(notes["trimmed"])
+            utts = self._guarded(seg, speech, channel, role, notes)
+            out.extend(utts)
+            if samples is None or speech is None or len(notes["trimmed"]) == trims:
+                continue
+            kept = max((u.end for u in utts if u.end is not None), default=seg.start)
+            if sum(max(0.0, min(seg.end, b) - max(kept, a)) for a, b in speech) >= LOST_SPEECH_S:
+                trim = notes["trimmed"][-1]
+                again = self._window(samples, kept, seg.end, channel, role, notes, self.prompt_for(role))
+                trim["decoded_again"] = "".join(u.text for u in again)
+                out.extend(again)
+        return out
+
+    def _guarded(self, seg: RawSegment, speech: list[tuple[float, float]] | None, channel: int | None, role: str,
+                 notes: dict[str, list[dict[str, Any]]]) -> list[Utterance]:
+        """One segment through the hallucination guard, as :meth:`_utterances` describes."""
         def note(seg: RawSegment, **what: str) -> dict[str, Any]:
             return {"channel": channel, "start": round(seg.start, 2), "end": round(seg.end, 2),
                     "text": seg.text.strip(), **what}
 
-        out: list[Utterance] = []
-        for seg in segments:
-            words = [Word(w.start, w.end, to_simplified(w.text), w.probability) for w in seg.words]
-            for w in words:  # Whisper's leading space before a Chinese word is not a separator
-                if w.text[:1] == " " and len(w.text) > 1 and not w.text[1:2].isascii():
-                    w.text = w.text[1:]
-            seg = RawSegment(
-                seg.start, seg.end, tidy_text(seg.text), words,
-                seg.avg_logprob, seg.no_speech_prob, seg.compression_ratio,
-            )
-            placed, cut = trim_unplaced(seg)
-            if cut:
-                notes["trimmed"].append(note(seg, kept=placed.text if placed else "",
-                                             reason=f"{len(cut)} words not placed in the audio at its end"))
-                if placed is None:
-                    continue
-                seg = placed
-            reason = check_segment(seg, self.guard)
-            if is_repetitive(reason):
-                trimmed = trim_repeats(seg)
-                notes["trimmed"].append(note(seg, kept=trimmed.text if trimmed else "", reason=reason))
-                if trimmed is not None:
-                    seg = trimmed
-                    reason = check_segment(seg, self.guard)
-                    reason = None if is_repetitive(reason) else reason
-            if reason and reason != "empty" and speech is not None and _speech_behind(seg, speech):
-                reason = None  # the decoder doubts it, but someone spoke: keep it (its confidence is low)
-            cleaned = None if reason else strip_phantoms(seg)
-            if cleaned is None:
-                reason = reason or "phantom phrase"
-                if reason != "empty":
-                    notes["dropped"].append(note(seg, reason=reason))
-                log.debug("dropped %r: %s", seg.text, reason)
-                continue
-            for piece in _split_at_pauses(cleaned, float(self.options["split_gap"])):
-                out.append(_utterance(piece, channel, role))
-        return out
+        words = [Word(w.start, w.end, to_simplified(w.text), w.probability) for w in seg.words]
+        for w in words:  # Whisper's leading space before a Chinese word is not a separator
+            if w.text[:1] == " " and len(w.text) > 1 and not w.text[1:2].isascii():
+                w.text = w.text[1:]
+        seg = RawSegment(
+            seg.start, seg.end, tidy_text(seg.text), words,
+            seg.avg_logprob, seg.no_speech_prob, seg.compression_ratio,
+        )
+        placed, cut = trim_unplaced(seg)
+        if cut:
+            notes["trimmed"].append(note(seg, kept=placed.text if placed else "",
+                                         reason=f"{len(cut)} words not placed in the audio at its end"))
+            if placed is None:
+                return []
+            seg = placed
+        reason = check_segment(seg, self.guard)
+        if is_repetitive(reason):
+            trimmed = trim_repeats(seg)
+            notes["trimmed"].append(note(seg, kept=trimmed.text if trimmed else "", reason=reason))
+            if trimmed is not None:
+                seg = trimmed
+                reason = check_segment(seg, self.guard)
+                reason = None if is_repetitive(reason) else reason
+        if reason and reason != "empty" and speech is not None and _speech_behind(seg, speech):
+            reason = None  # the decoder doubts it, but someone spoke: keep it (its confidence is low)
+        cleaned = None if reason else strip_phantoms(seg)
+        if cleaned is None:
+            reason = reason or "phantom phrase"
+            if reason != "empty":
+                notes["dropped"].append(note(seg, reason=reason))
+            log.debug("dropped %r: %s", seg.text, reason)
+            return []
+        return [_utterance(piece, channel, role) for piece in _split_at_pauses(cleaned, float(self.options["split_gap"]))]

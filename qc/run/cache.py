@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 # Part of every key: bump it when what qc does to Whisper's output changes (segmentation into
 # utterances, the hallucination guard, t2s, spacing), so an upgraded qc recognises again instead
 # of serving transcripts an older version made.
-ASR_REVISION = 10  # 5: hotwords, loop trimming, VAD padding; 6: mono roles from voice clustering; 7/8: turn-taking for short mono replies; 9: over 5 min of speech on a channel recognised 5 min at a time; 10: words not placed in the audio at a segment end cut
+ASR_REVISION = 11  # 5: hotwords, loop trimming, VAD padding; 6: mono roles from voice clustering; 7/8: turn-taking for short mono replies; 9: over 5 min of speech on a channel recognised 5 min at a time; 10: words not placed in the audio at a segment end cut; 11: speech a trimmed loop ran over recognised again
 
 
 def cache_dir() -> Path:
