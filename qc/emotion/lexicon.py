@@ -47,6 +47,9 @@ POLITE_FORMULAS: tuple[str, ...] = (
     "为您登记", "帮您记录", "帮您反馈", "请您放心", "您放心", "请问您贵姓", "满意度评价", "核实身份",
     "核实您的身份", "请您耐心等待", "让您久等了", "久等了", "这里是", "客服中心", "客服代表", "客服专员",
     "工号", "为您服务",
+    # identity checks in the other words IDEN01 takes
+    "登记的姓名", "登记的名字", "开户时登记", "预留的手机号", "出生日期", "持卡人", "户主", "本人名下",
+    "机主是您", "请说一下",
 )
 
 # Customer anger and dissatisfaction that reviews rarely contain.
