@@ -20,7 +20,6 @@ import logging
 import sys
 import time
 import wave
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -173,13 +172,6 @@ def bench_polite() -> None:
         print(f"   qc {q:.2f}  snownlp {s:.2f}  {p}")
 
 
-@dataclass
-class _Audio:
-    samples: np.ndarray
-    sample_rate: int
-    info: object = None
-
-
 def _read_wav(path: Path) -> tuple[np.ndarray, int]:
     with wave.open(str(path)) as w:
         x = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32) / 32768
@@ -207,7 +199,9 @@ def bench_speed(data: Path) -> None:
         t += len(clip) / sr + 0.4
         k += 1
     transcript = Transcript(call_id="speed", utterances=utts)
-    dec = _Audio(samples=audio, sample_rate=sr)
+    from qc.ingest import AudioInfo, DecodedAudio
+
+    dec = DecodedAudio(audio, sr, AudioInfo("speed", "0" * 64, total, sr, 2))
     analyze_call(transcript, dec)  # warm: model load, jieba dictionary
     runs = 5
     t0 = time.perf_counter()
