@@ -36,6 +36,10 @@ other four had been tuned on; no dialogue of the default 44, the fresh 12, the t
     ... bench/make_tts_calls.py --out /work/tts_fifth -n 40 --seed 51 --phrases fifth
 (41 'missing' and 79 'said' decisions; seed fixed first, n the smallest of 40/42/44 ... with >= 40
 'missing' and >= 55 'said', from the designed counts only; 1949 s of audio, built in 184 s).
+--phrases sixth: a sixth blind set, written from the rules' description.what lines only after the
+other five had been tuned on; no dialogue of the default 44, the fresh 12, the third 32, the fourth 30 or
+the fifth 40:
+    ... bench/make_tts_calls.py --out /work/tts_sixth -n N --seed 61 --phrases sixth
 bench/tts_design_check.py FOLDER runs the rules on the true turns and lists where they disagree with
 the design (rule wording, no ASR involved).
 
@@ -440,6 +444,99 @@ CLOSE_MISSING_FIFTH = [
     "好的，生活缴费可以在手机上直接办。",
     "行，明天这个时间我再打给您。",
 ]
+# --- a sixth set (--phrases sixth) -----------------------------------------------------------------
+# Written blind on 2026-11-30 for issue 11 from the three rules' description.what sentences only (OPEN01:
+# 问候语 您好/你好 and 工号 in the agent's first two lines; IDEN01: identity check within 10 s of the agent's
+# first words, 机主本人 / 身份证后四位 / 核对姓名 or 服务密码; CLOSE01: a closing in the last two agent lines,
+# 感谢来电 / 还有其他可以帮您 / 再见 / 祝您生活愉快), without opening rules/, the rule tests or docs, after the
+# five earlier sets had been tuned on, and BEFORE any matcher or ASR was run on these lines. Earlier sets
+# were read only for the placeholders and to repeat no line. Lines are what agents of airline, insurance,
+# bank, e-commerce, water/power and telecom hotlines say: said lines a QA reviewer accepts (openings keep
+# 您好/你好 with the number; identity checks of 机主/持卡人/本人, 身份证后四位, 姓名/名字 of the 乘机人 or
+# 户主, 服务/查询密码, 贵姓); missing lines a reviewer rejects (a greeting with a desk, a hotline number,
+# 户号 or 工作人员 but no staff number; questions about 机票, 密码 forgotten, 身份证 taken along, 联系人姓名
+# to change, that verify nothing; last lines that carry on the business: 改签, 再交, 来电号码, 再过十分钟).
+# Identity lines asking for a name, digits, a password say 姓名/名字, 身份证, 密码, 贵姓 so the customer's
+# answer fits.
+OPEN_SAID_SIXTH = [
+    "您好，工号{a}，请问您办理什么业务？",
+    "您好，{n}号客服为您服务，请问有什么需要？",
+    "您好，航空公司客服，工号{y}为您服务。",
+    "你好，{c}号话务员在线，请问您要咨询什么？",
+    "您好，保险服务热线，工号{n}，请讲。",
+    "您好，我是{d2}号客服，请问今天有什么可以帮您？",
+    "您好，网上商城客服，工号{a}，请问您有什么问题？",
+    "您好，自来水公司{c}号为您服务。",
+    "您好，银行客服中心，我的工号是{n}。",
+    "你好，客服{d2}号，请说。",
+    "您好，工号{y}为您服务，请问是咨询还是办理？",
+]
+OPEN_MISSING_SIXTH = [
+    "您好，航空公司客服热线，请问有什么可以帮您？",
+    "您好，保险公司理赔专线，请讲。",
+    "您好，网上商城售后中心，请问您遇到什么问题了？",
+    "您好，自来水公司客服，请问您要报修吗？",
+    "您好，我是值班的小赵，请问有什么需要？",
+    "您好，信用卡客服为您服务，请讲。",
+    "你好，这边是客户服务部，请问您要咨询什么？",
+    "您好，欢迎致电，请问您办理什么业务？",
+    "您好，我是这边的工作人员，请问您有什么事？",
+    "您好，客服热线九五五八八，请讲。",
+    "您好，电费缴纳专线，请问您的户号是多少？",
+]
+IDEN_SAID_SIXTH = [
+    "请问您是持卡人本人吗？",
+    "请问现在和我通话的是机主本人吗？",
+    "麻烦报一下被保险人的身份证后四位。",
+    "核实一下身份，请报一下您的服务密码。",
+    "请问先生贵姓？我先核实一下身份。",
+    "请报一下乘机人的姓名，我核对一下。",
+    "麻烦说一下户主的名字，我核对一下。",
+    "请问您的身份证号码最后四位是多少？",
+    "先核对一下，机主是您本人吗？",
+    "请您报一下六位查询密码，我核实一下。",
+    "为确保是本人操作，请报一下身份证后四位。",
+]
+IDEN_MISSING_SIXTH = [
+    "请问您是忘记服务密码了吗？",
+    "请问您是带着身份证去的营业厅吗？",
+    "请问您是机票改签的问题吗？",
+    "请问您是本周内下的单吗？",
+    "请问您是要查询保单的状态吗？",
+    "请问您是想修改联系人姓名吗？",
+    "请问您是手机银行登录不上吗？",
+    "请问您家里是停水了吗？",
+    "请问您的快递是今天到的吗？",
+    "请问您是第一次办理这项业务吗？",
+    "请问您是急着出行吗？",
+]
+CLOSE_SAID_SIXTH = [
+    "好的，感谢您的来电，祝您旅途愉快，再见。",
+    "还有其他可以帮到您的吗？",
+    "好的，不客气，感谢来电，再见。",
+    "那您这边先处理着，祝您生活愉快，再见。",
+    "好的，理赔进度会短信通知，感谢您的来电。",
+    "好的好的，再见。",
+    "感谢您的来电，稍后请为我的服务打分，再见。",
+    "好的，那不打扰您了，再见！",
+    "请问还有其他业务需要帮您办理吗？",
+    "不客气，祝您生活愉快，有问题随时来电。",
+    "好的，谢谢您的来电，祝您一切顺利。",
+]
+CLOSE_MISSING_SIXTH = [
+    "好的，改签成功后会给您发短信。",
+    "好的，理赔材料您明天再交一下。",
+    "好的，水费可以在网上缴纳。",
+    "好的，感谢您的耐心配合，我马上帮您查。",
+    "好的，您再点一下重新登录试试。",
+    "好的，订单我这边已经给您备注了。",
+    "好的，您的来电号码我记下了。",
+    "好的，其他的问题要等工程师上门看了。",
+    "好的，再过十分钟您刷新一下。",
+    "好的，保单生效后会短信提醒您。",
+    "行，那您先去营业厅问问看。",
+    "好的，我这边帮您转到上级部门处理。",
+]
 CUSTOMER_FULLNAME = ["叫王建国。", "我叫李晓明。", "陈丽华。"]
 CUSTOMER_PASSWORD = "是{d}。"
 CUSTOMER_NAME = ["我姓王。", "免贵姓李。", "姓陈。"]
@@ -453,6 +550,8 @@ PHRASES = {
                CLOSE_MISSING_FOURTH),
     "fifth": (OPEN_SAID_FIFTH, OPEN_MISSING_FIFTH, IDEN_SAID_FIFTH, IDEN_MISSING_FIFTH, CLOSE_SAID_FIFTH,
               CLOSE_MISSING_FIFTH),
+    "sixth": (OPEN_SAID_SIXTH, OPEN_MISSING_SIXTH, IDEN_SAID_SIXTH, IDEN_MISSING_SIXTH, CLOSE_SAID_SIXTH,
+              CLOSE_MISSING_SIXTH),
 }
 FAST_LINE = "温馨提示本次办理的套餐每月六十八元包含三十个流量和三百分钟通话次月生效到期自动续订如需退订请发短信"
 CUSTOMER_HELLO = ["你好，我想问点事情。", "喂，你好。", "你好，我有个问题。", "喂，你好，我想咨询一下。"]
@@ -534,7 +633,8 @@ def _body(dialogue: dict) -> list[tuple[str, str]]:
 def design_calls(n: int, seed: int, phrases: str = "default", exclude: frozenset = frozenset()) -> list[dict]:
     """The scripts: which lines each call has, and the expected required-rule decisions.
 
-    phrases: "default", "fresh", "third", "fourth" or "fifth" (see PHRASES); exclude: dialogue ids not to use.
+    phrases: "default", "fresh", "third", "fourth", "fifth" or "sixth" (see PHRASES); exclude: dialogue ids not
+    to use.
     """
     open_said, open_missing, iden_said, iden_missing, close_said, close_missing = PHRASES[phrases]
     decks: dict[int, list[str]] = {}
@@ -643,8 +743,9 @@ def main() -> None:
                          "fresh (a second set written blind; its calls use no dialogue of the default 44) "
                          "third (a third blind set; no dialogue of the default 44 or the fresh 12) "
                          "fourth (a fourth blind set; no dialogue of the default 44, fresh 12 or third 32) "
-                         "or fifth (a fifth blind set; no dialogue of the default 44, fresh 12, third 32 or "
-                         "fourth 30)")
+                         "fifth (a fifth blind set; no dialogue of the default 44, fresh 12, third 32 or "
+                         "fourth 30) or sixth (a sixth blind set; no dialogue of the default 44, fresh 12, "
+                         "third 32, fourth 30 or fifth 40)")
     ap.add_argument("--dry-run", action="store_true", help="print the scripts, synthesise nothing")
     args = ap.parse_args()
     if args.out.resolve().is_relative_to(ROOT):
@@ -654,12 +755,14 @@ def main() -> None:
     exclude = frozenset()
     if args.phrases != "default":  # new bodies too: none of the dialogues of the default 44 calls
         exclude = frozenset(c["source_id"] for c in design_calls(44, 11))
-    if args.phrases in ("third", "fourth", "fifth"):  # nor of the fresh 12 (/work/tts_fresh)
+    if args.phrases in ("third", "fourth", "fifth", "sixth"):  # nor of the fresh 12 (/work/tts_fresh)
         exclude |= frozenset(c["source_id"] for c in design_calls(12, 23, "fresh", exclude))
-    if args.phrases in ("fourth", "fifth"):  # nor of the third 32 (/work/tts_third)
+    if args.phrases in ("fourth", "fifth", "sixth"):  # nor of the third 32 (/work/tts_third)
         exclude |= frozenset(c["source_id"] for c in design_calls(32, 31, "third", exclude))
-    if args.phrases == "fifth":  # nor of the fourth 30 (/work/tts_fourth)
+    if args.phrases in ("fifth", "sixth"):  # nor of the fourth 30 (/work/tts_fourth)
         exclude |= frozenset(c["source_id"] for c in design_calls(30, 41, "fourth", exclude))
+    if args.phrases == "sixth":  # nor of the fifth 40 (/work/tts_fifth)
+        exclude |= frozenset(c["source_id"] for c in design_calls(40, 51, "fifth", exclude))
     calls = design_calls(args.n, args.seed, args.phrases, exclude)
     if args.dry_run:
         for c in calls:
