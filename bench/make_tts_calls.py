@@ -636,8 +636,8 @@ def _body(dialogue: dict) -> list[tuple[str, str]]:
 def design_calls(n: int, seed: int, phrases: str = "default", exclude: frozenset = frozenset()) -> list[dict]:
     """The scripts: which lines each call has, and the expected required-rule decisions.
 
-    phrases: "default", "fresh", "third", "fourth", "fifth" or "sixth" (see PHRASES); exclude: dialogue ids not
-    to use.
+    phrases: "default", "fresh", "third", "fourth", "fifth" or "sixth" (see PHRASES);
+    exclude: dialogue ids not to use.
     """
     open_said, open_missing, iden_said, iden_missing, close_said, close_missing = PHRASES[phrases]
     decks: dict[int, list[str]] = {}
