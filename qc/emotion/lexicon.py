@@ -49,7 +49,7 @@ POLITE_FORMULAS: tuple[str, ...] = (
     "工号", "为您服务",
     # identity checks in the other words IDEN01 takes
     "登记的姓名", "登记的名字", "开户时登记", "预留的手机号", "出生日期", "持卡人", "户主", "本人名下",
-    "机主是您", "请说一下",
+    "机主是您", "请说一下", "请报一下", "核对一下", "查询密码",
 )
 
 # Customer anger and dissatisfaction that reviews rarely contain.
