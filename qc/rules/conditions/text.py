@@ -180,7 +180,7 @@ def _any_joined(ctx: CallContext, idx: tuple[int, ...], rx, py_rx, homophone, fu
 def _any_joined_search(ctx: CallContext, idx: tuple[int, ...], rx, py_rx, homophone, fuzzy, py, unless_in) -> list[Hit]:
     import bisect
 
-    skip = (lambda i, s, e, m: _inside(ctx.text(i), s, e, unless_in)) if unless_in else None
+    skip = (lambda i, s, e, m: _unless(ctx, i, s, e, unless_in, homophone, fuzzy)) if unless_in else None
     first = first_match_per_line(ctx, idx, rx, skip)
     if homophone is not None and py:
         rest = tuple(i for i in idx if i not in first)
@@ -194,7 +194,7 @@ def _any_joined_search(ctx: CallContext, idx: tuple[int, ...], rx, py_rx, homoph
                 offsets = _pinyin_line(ctx, i, fuzzy)[1]
                 s = bisect.bisect_left(offsets, m.start() - lstarts[k])
                 e = s + m.group(0).count(" ") - 1
-                if unless_in and _inside(ctx.text(i), s, e, unless_in):
+                if _unless(ctx, i, s, e, unless_in, homophone, fuzzy):
                     continue
                 if not _sounds_like(ctx.text(i), s, e, py, tuple(m.group(0).split())):
                     continue
@@ -218,7 +218,7 @@ def _any_spans(ctx: CallContext, i: int, rx, py_rx, need: int, homophone, fuzzy,
     text = ctx.text(i)
     found: dict[str, tuple[int, int]] = {}
     for m in rx.finditer(text):
-        if unless_in and _inside(text, m.start(), m.end(), unless_in):
+        if _unless(ctx, i, m.start(), m.end(), unless_in, homophone, fuzzy):
             continue
         found.setdefault(m.group(0), m.span())
         if len(found) >= need:
@@ -232,7 +232,7 @@ def _any_spans(ctx: CallContext, i: int, rx, py_rx, need: int, homophone, fuzzy,
         for m in py_rx.finditer(line):
             s = bisect.bisect_left(offsets, m.start())
             e = s + m.group(0).count(" ") - 1
-            if unless_in and _inside(text, s, e, unless_in):
+            if _unless(ctx, i, s, e, unless_in, homophone, fuzzy):
                 continue
             if not _sounds_like(text, s, e, py, tuple(m.group(0).split())):
                 continue
@@ -255,13 +255,13 @@ def _find(ctx: CallContext, i: int, word: str, homophone: int | None, fuzzy: boo
     start = text.find(word)
     while start >= 0:
         end = start + len(word)
-        if not unless_in or not _inside(text, start, end, unless_in):
+        if not _unless(ctx, i, start, end, unless_in, homophone, fuzzy):
             return (start, end)
         start = text.find(word, start + 1)
     target = py.get(word)
     if homophone is not None and target is not None:
         for s, e, _d in find_pinyin(ctx.pinyin(i, fuzzy), target, homophone):
-            if (not unless_in or not _inside(text, s, e, unless_in)) and _sounds_like(text, s, e, {word: target}):
+            if not _unless(ctx, i, s, e, unless_in, homophone, fuzzy) and _sounds_like(text, s, e, {word: target}):
                 return (s, e)
     return None
 
@@ -277,11 +277,39 @@ def _with_misheard(ctx: CallContext, idx: tuple[int, ...], hits: list[Hit], phra
             continue
         syl, text = ctx.pinyin(i, fuzzy), ctx.text(i)
         span = next((sp for target in phrases_.values() for sp in find_misheard(syl, target, most)
-                     if not unless_in or not _inside(text, sp[0], sp[1], unless_in)), None)
+                     if not _unless(ctx, i, sp[0], sp[1], unless_in, 0, fuzzy)), None)
         if span is not None:
             s, e = span
             extra.append(Hit(i, ctx.norm(i).original_span(s, e), value=text[s:e]))
     return sorted(hits + extra, key=lambda h: h.utterance) if extra else hits
+
+
+def _unless(ctx: CallContext, i: int, start: int, end: int, containers: tuple[str, ...], homophone, fuzzy: bool) -> bool:
+    """Whether the span ``start``-``end`` of utterance ``i`` lies inside one of ``containers``
+    (``unless_in``): by text, and where the keyword matches by sound (``homophone``), by the same
+    syllables too (忘记服务密码 as Whisper wrote it: 旺祭服务密码)."""
+    if not containers:
+        return False
+    if _inside(ctx.text(i), start, end, containers):
+        return True
+    if homophone is None:
+        return False
+    syl = ctx.pinyin(i, fuzzy)
+    for c in containers:
+        cs = _syllables_of(c, fuzzy)
+        n = len(cs)
+        for k in range(max(0, end - n), min(start, len(syl) - n) + 1):
+            if tuple(syl[k:k + n]) == cs:
+                return True
+    return False
+
+
+@lru_cache(maxsize=1024)
+def _syllables_of(phrase: str, fuzzy: bool) -> tuple[str, ...]:
+    from qc.normalize import normalize_text
+
+    syl = pinyin(normalize_text(phrase))
+    return tuple(fuzzy_syllable(x) for x in syl) if fuzzy else tuple(syl)
 
 
 def _inside(text: str, start: int, end: int, containers: tuple[str, ...]) -> bool:
