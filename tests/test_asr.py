@@ -561,3 +561,14 @@ def test_relisten_decodes_overlapping_windows_once_and_never_trades_one_deductio
     notes = {n["rule"]: n for n in patched.meta["asr_relistened"]}
     assert notes["CLOSE01"]["agreement"] < 50 and not notes["CLOSE01"]["used"] and not notes["CLOSE01"]["passed"]
     assert notes["IDEN01"]["used"] and notes["IDEN01"]["passed"]
+    # a phrase the first pass heard and the rule rejected there (忘记服务密码: nothing checked) does
+    # not pass because the re-heard window lost the words around it (sixth TTS set, T019)
+    t = call("您好工号1047为您服务")
+    t.utterances[2].text = "请问您是旺祭服务密码了吗"
+    pipe._transcriber = Fake([("您好工号1047为您服务", 0.5, 3.0), ("请问您是既服务密码了吗", 5.0, 7.0), ("好的请讲", 8.5, 9.5),
+                              ("好的感谢您的来电", 70.0, 72.0)])
+    patched, _ = pipe.relisten(t, None, inspect(t, pipe.rules))
+    notes = {n["rule"]: n for n in patched.meta["asr_relistened"]}
+    assert not notes["IDEN01"]["passed"] and not notes["IDEN01"]["used"]
+    assert "IDEN01" in {f.rule for f in inspect(patched, pipe.rules).findings}
+    assert notes["CLOSE01"]["passed"]  # its own window: 赶些 re-heard as 感谢 is heard anew
