@@ -154,8 +154,8 @@ def _agreement(first, heard) -> float:
 def _new_words(rule, transcript, first) -> bool:
     """Whether ``rule`` passes on ``transcript`` on words that the first pass's utterances ``first``
     of the window did not hold (normalised text: 赶些 re-heard as 感谢 is new). Re-listening with the
-    rule's words in the prompt
-    can also lose the words around a phrase the first pass heard and the rule rejected there:
+    rule's words in the prompt can also lose the words around a phrase the first pass heard and the
+    rule rejected there:
     「请问您是旺祭服务密码了吗」 (忘记服务密码: nothing checked) came back 「请问您是既服务密码了吗」
     (sixth TTS set, T019); that is not the check heard at last."""
     from qc.normalize import normalize_text

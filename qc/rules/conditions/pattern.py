@@ -69,23 +69,20 @@ def _sound_match(ctx: CallContext, i: int, pattern: Any, exclude: Any) -> Hit | 
     characters whose syllables it touches."""
     import bisect
 
-    syl = ctx.pinyin(i)
-    line = " " + " ".join(syl) + " "
-    starts, pos = [], 1
-    for x in syl:
-        starts.append(pos)
-        pos += len(x) + 1
+    from qc.rules.conditions.text import _pinyin_line
+
+    line, offsets = _pinyin_line(ctx, i, False)  # offsets: the space before each syllable
     try:
         if exclude is not None and exclude.search(line, timeout=REGEX_TIMEOUT_S):
             return None
         m = pattern.search(line, timeout=REGEX_TIMEOUT_S)
     except TimeoutError:
         raise NotApplicable(f"regex {pattern.pattern!r} took over {REGEX_TIMEOUT_S * 1000:.0f} ms; simplify it") from None
-    if m is None or not syl or not m.group(0).strip():
+    said = m.group(0).strip() if m is not None else ""
+    if not said:
         return None
-    a = line.index(m.group(0).strip(), m.start())  # the first and last syllables the match touches
-    s = max(bisect.bisect_right(starts, a) - 1, 0)
-    e = bisect.bisect_right(starts, a + len(m.group(0).strip()) - 1)
+    a = line.index(said, m.start())  # the first and last syllables the match touches
+    s, e = bisect.bisect_left(offsets, a) - 1, bisect.bisect_left(offsets, a + len(said) - 1)
     return Hit(i, ctx.norm(i).original_span(s, e), value=ctx.text(i)[s:e])
 
 

@@ -43,9 +43,8 @@ def _prepare_keyword(params: dict, report: Report) -> dict:
         if h < 0:
             report("homophone", "RUL022", "homophone is a syllable edit distance >= 0")
         fuzzy = params.get("fuzzy_sounds", False)
-        conv = (lambda p: tuple(fuzzy_syllable(s) for s in p)) if fuzzy else (lambda p: p)
         # a distance that swallows half the phrase matches anything; such phrases match exactly
-        params["_pinyin"] = {w: conv(pinyin(w)) for w in (*words, *params["near"]) if len(w) >= max(2, 2 * h + 1)}
+        params["_pinyin"] = {w: _syllables_of(w, fuzzy) for w in (*words, *params["near"]) if len(w) >= max(2, 2 * h + 1)}
     else:
         params["_pinyin"] = {}
     m = params.get("misheard")
@@ -56,13 +55,11 @@ def _prepare_keyword(params: dict, report: Report) -> dict:
         elif params["any"] is None or params["near"] or params["exclude"] or (at_least or 1) > 1:
             report("misheard", "RUL022", "misheard works with `any` alone (one phrase needed, no near / exclude)")
         else:
-            fuzzy = params.get("fuzzy_sounds", False)
-            conv = (lambda p: tuple(fuzzy_syllable(s) for s in p)) if fuzzy else (lambda p: p)
             short = [w for w in words if len(w) < max(3, 2 * m)]
             if short:
                 report("misheard", "RUL022", f"{'/'.join(short)}: with misheard {m} a phrase needs "
                                              f"{max(3, 2 * m)}+ characters, or most of it could be anything")
-            params["_misheard"] = {w: conv(pinyin(w)) for w in words}
+            params["_misheard"] = {w: _syllables_of(w, params.get("fuzzy_sounds", False)) for w in words}
     params["_rx"] = _alternation(words) if words else None
     params["_py_rx"] = _alternation(" " + " ".join(p) + " " for p in params["_pinyin"].values()) if h == 0 else None
     params["_exclude_rx"] = _alternation(params["exclude"]) if params["exclude"] else None
@@ -295,20 +292,13 @@ def _unless(ctx: CallContext, i: int, start: int, end: int, containers: tuple[st
     if homophone is None:
         return False
     syl = ctx.pinyin(i, fuzzy)
-    for c in containers:
-        cs = _syllables_of(c, fuzzy)
-        n = len(cs)
-        for k in range(max(0, end - n), min(start, len(syl) - n) + 1):
-            if tuple(syl[k:k + n]) == cs:
-                return True
-    return False
+    return any(s <= start and end <= e for c in containers for s, e, _d in find_pinyin(syl, _syllables_of(c, fuzzy)))
 
 
 @lru_cache(maxsize=1024)
 def _syllables_of(phrase: str, fuzzy: bool) -> tuple[str, ...]:
-    from qc.normalize import normalize_text
-
-    syl = pinyin(normalize_text(phrase))
+    """A normalised phrase's toneless syllables, with ``fuzzy`` sounds merged."""
+    syl = pinyin(phrase)
     return tuple(fuzzy_syllable(x) for x in syl) if fuzzy else tuple(syl)
 
 
